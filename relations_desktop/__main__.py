@@ -1,0 +1,25 @@
+"""Entry point: no arguments open the GUI; a sub-command runs the command line."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    # Everything the app writes is private to the user (the store, its WAL, backups).
+    os.umask(0o077)
+    if not args:
+        from relations_desktop.ui.app import run_gui
+
+        return run_gui()
+    from relations_desktop.cli import main as cli_main
+
+    return cli_main(args)
+
+
+if __name__ == "__main__":
+    multiprocessing.freeze_support()
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Plain, immutable views of stored things: what services hand to the UI and the CLI.
+
+Services never hand out ORM objects, so no caller can trigger a lazy load on the GUI
+thread or hold a row after the store is locked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+
+def to_json(record: Any) -> dict[str, Any]:
+    """A record as JSON-ready data (dates as ISO strings)."""
+    data: dict[str, Any] = asdict(record)
+    return {key: _plain(value) for key, value in data.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class ParticipantRecord:
+    id: str
+    pseudonym: str
+    role_label: str
+    region: str
+    kind: str
+    site_id: str | None
+    family_id: str | None
+    notes: str
+    has_real_name: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def label(self) -> str:
+        return f"{self.pseudonym} ({self.role_label})" if self.role_label else self.pseudonym
+
+
+@dataclass(frozen=True)
+class EncounterRecord:
+    id: str
+    encounter_type: str
+    title: str
+    date: date
+    site_id: str | None
+    summary: str
+    participant_ids: list[str]
+    participant_labels: list[str]
+    note_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class FieldnoteRecord:
+    id: str
+    encounter_id: str
+    kind: str
+    title: str
+    body: str
+    offset_seconds: float | None
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def preview(self) -> str:
+        text = self.title or self.body
+        line = text.strip().splitlines()[0] if text.strip() else ""
+        return line[:120]
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    kind: str
+    ref_id: str
+    encounter_id: str
+    encounter_title: str
+    encounter_type: str
+    date: date
+    title: str
+    snippet_parts: list[tuple[str, bool]]
+    score: float
+
+    def snippet(self, before: str = "**", after: str = "**") -> str:
+        """The snippet with matched words wrapped in ``before``/``after``."""
+        return "".join(f"{before}{text}{after}" if hit else text for text, hit in self.snippet_parts)
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    id: str
+    at: datetime
+    researcher_id: str | None
+    action: str
+    target_type: str
+    target_id: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    path: str
+    store_id: str
+    created: str
+    schema_revision: str
+    researcher_id: str
+    researcher_name: str
+    project_name: str
+    recovery_recipient: str | None
+    database_bytes: int
+    counts: dict[str, int]

@@ -1,0 +1,512 @@
+"""Use cases: what the UI and the CLI call. Nothing here knows about screens.
+
+A :class:`StoreService` is one open store. It holds the process lock for as long as it
+lives, and the key only while unlocked: :meth:`StoreService.lock` drops the engine and
+wipes the key, :meth:`StoreService.unlock` brings them back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from relations_desktop.core import convert, vault
+from relations_desktop.core.errors import (
+    InvalidInput,
+    NotAStore,
+    NotFound,
+    RelationsError,
+    StoreDamaged,
+    StoreExists,
+    StoreLocked,
+)
+from relations_desktop.core.fsutil import make_private, make_private_dir
+from relations_desktop.core.records import (
+    AuditRecord,
+    EncounterRecord,
+    FieldnoteRecord,
+    ParticipantRecord,
+    SearchHit,
+    StoreInfo,
+)
+from relations_desktop.core.search import SearchFilters, search
+from relations_desktop.core.store import migrate
+from relations_desktop.core.store.engine import DAMAGED, DB_FILE, make_engine, verify_readable
+from relations_desktop.core.store.lockfile import StoreProcessLock
+from relations_desktop.core.store.models import (
+    AuditEvent,
+    Encounter,
+    EncounterType,
+    Fieldnote,
+    FieldnoteKind,
+    IdentityEntry,
+    Participant,
+    ParticipantKind,
+    Project,
+    Researcher,
+    Setting,
+)
+
+DEFAULT_AUTO_LOCK_MINUTES = 10
+
+
+class StoreService:
+    """One open store (see the module docstring)."""
+
+    def __init__(self, store_dir: Path, process_lock: StoreProcessLock, key: vault.DataKey) -> None:
+        self.store_dir = store_dir
+        self._process_lock = process_lock
+        self._key: vault.DataKey | None = None
+        self._engine: Engine | None = None
+        self._sessions: sessionmaker[Session] | None = None
+        self.researcher_id = ""
+        self.project_id = ""
+        self._attach(key)
+
+    # ----------------------------------------------------------------- lifecycle
+    @classmethod
+    def create(
+        cls,
+        store_dir: Path,
+        passphrase: str,
+        *,
+        recovery_recipient: str | None = None,
+        researcher_name: str = "Researcher",
+        project_name: str = "Fieldwork",
+        kdf_memory_kib: int = vault.MIN_MEMORY_KIB,
+    ) -> StoreService:
+        """Create a new store in ``store_dir`` (which may exist but must hold no store)."""
+        vault.check_passphrase(passphrase)
+        if recovery_recipient is not None:
+            recovery_recipient = vault.parse_recipient(recovery_recipient)
+        store_dir = store_dir.expanduser().absolute()
+        if vault.vault_path(store_dir).exists() or (store_dir / DB_FILE).exists():
+            raise StoreExists(f"There is already a store in {store_dir}; nothing was changed.")
+        make_private_dir(store_dir)
+        lock = StoreProcessLock(store_dir)
+        lock.acquire()
+        try:
+            key = vault.create_vault(store_dir, passphrase, recovery_recipient, kdf_memory_kib)
+            service = cls(store_dir, lock, key)
+        except BaseException:
+            for name in (vault.VAULT_FILE, DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    (store_dir / name).unlink()
+            lock.release()
+            raise
+        with service._session() as session:
+            researcher = Researcher(name=researcher_name.strip() or "Researcher", is_self=True)
+            session.add(researcher)
+            session.flush()
+            researcher.created_by = researcher.updated_by = researcher.id
+            session.add(Project(name=project_name, created_by=researcher.id))
+        service._load_identity()
+        service.audit("store_created", "store", key.store_id)
+        return service
+
+    @classmethod
+    def open(
+        cls,
+        store_dir: Path,
+        passphrase: str | None = None,
+        *,
+        recovery_identity: str | None = None,
+    ) -> StoreService:
+        """Unlock an existing store with its passphrase or the team's recovery identity."""
+        store_dir = store_dir.expanduser().absolute()
+        check_is_store(store_dir)
+        lock = StoreProcessLock(store_dir)
+        lock.acquire()
+        try:
+            key = _unwrap(store_dir, passphrase, recovery_identity)
+            service = cls(store_dir, lock, key)
+        except BaseException:
+            lock.release()
+            raise
+        method = "recovery-identity" if recovery_identity is not None else "passphrase"
+        service.audit("store_unlocked", "store", key.store_id, method=method)
+        return service
+
+    def _attach(self, key: vault.DataKey) -> None:
+        db_path = self.store_dir / DB_FILE
+        engine = make_engine(db_path, key.database_key())
+        try:
+            if db_path.exists():
+                verify_readable(engine, db_path)
+            migrate.migrate(engine, db_path)
+        except BaseException:
+            engine.dispose()
+            raise
+        for name in (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm"):
+            make_private(self.store_dir / name)
+        self._key = key
+        self._engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        if self.researcher_id == "" and self._has_identity():
+            self._load_identity()
+
+    def _has_identity(self) -> bool:
+        with self._session() as session:
+            return session.scalar(select(func.count()).select_from(Researcher)) != 0
+
+    def _load_identity(self) -> None:
+        with self._session() as session:
+            me = session.scalars(select(Researcher).where(Researcher.is_self)).first()
+            project = session.scalars(select(Project).order_by(Project.created_at)).first()
+            if me is None or project is None:
+                raise StoreDamaged("The store has no researcher or project record.")
+            self.researcher_id, self.project_id = me.id, project.id
+
+    @property
+    def is_locked(self) -> bool:
+        return self._engine is None
+
+    def lock(self) -> None:
+        """Drop the engine and wipe the key; the process lock stays held."""
+        if self._engine is not None:
+            self._engine.dispose()
+        if self._key is not None:
+            self._key.wipe()
+        self._engine = self._sessions = self._key = None
+
+    def unlock(self, passphrase: str) -> None:
+        if not self.is_locked:
+            return
+        key = vault.unlock_with_passphrase(self.store_dir, passphrase)
+        self._attach(key)
+        self.audit("store_unlocked", "store", key.store_id, method="passphrase")
+
+    def close(self) -> None:
+        self.lock()
+        self._process_lock.release()
+
+    def __enter__(self) -> StoreService:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _session(self) -> Iterator[Session]:
+        if self._sessions is None:
+            raise StoreLocked("The store is locked; unlock it first.")
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except DBAPIError as exc:
+            raise _database_error(exc) from exc
+
+    # ------------------------------------------------------------------- store
+    def info(self) -> StoreInfo:
+        assert self._key is not None or self.is_locked
+        head = migrate.head_revision()
+        vault_file = vault.read_vault(self.store_dir)
+        with self._session() as session:
+            me = session.get(Researcher, self.researcher_id)
+            project = session.get(Project, self.project_id)
+            counts = {
+                "participants": _count(session, Participant),
+                "encounters": _count(session, Encounter),
+                "fieldnotes": _count(session, Fieldnote),
+            }
+            assert me is not None and project is not None
+            return StoreInfo(
+                path=str(self.store_dir),
+                store_id=vault_file.store_id,
+                created=vault_file.created,
+                schema_revision=head,
+                researcher_id=me.id,
+                researcher_name=me.name,
+                project_name=project.name,
+                recovery_recipient=vault_file.recovery_recipient,
+                database_bytes=(self.store_dir / DB_FILE).stat().st_size,
+                counts=counts,
+            )
+
+    def change_passphrase(self, new_passphrase: str) -> None:
+        if self._key is None:
+            raise StoreLocked("The store is locked; unlock it first.")
+        vault.change_passphrase(self.store_dir, self._key, new_passphrase)
+        self.audit("passphrase_changed", "store", self._key.store_id)
+
+    def audit(self, action: str, target_type: str = "", target_id: str = "", **detail: Any) -> None:
+        with self._session() as session:
+            session.add(
+                AuditEvent(
+                    researcher_id=self.researcher_id or None,
+                    action=action,
+                    target_type=target_type,
+                    target_id=target_id,
+                    detail=detail,
+                )
+            )
+
+    def audit_events(self, limit: int = 200) -> list[AuditRecord]:
+        with self._session() as session:
+            rows = session.scalars(select(AuditEvent).order_by(AuditEvent.at.desc()).limit(limit))
+            return [convert.audit(row) for row in rows]
+
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        with self._session() as session:
+            row = session.get(Setting, key)
+            return default if row is None else row.value.get("value", default)
+
+    def set_setting(self, key: str, value: Any) -> None:
+        with self._session() as session:
+            session.merge(Setting(key=key, value={"value": value}))
+
+    @property
+    def auto_lock_minutes(self) -> int:
+        return int(self.get_setting("auto_lock_minutes", DEFAULT_AUTO_LOCK_MINUTES))
+
+    # ------------------------------------------------------------ participants
+    def add_participant(
+        self,
+        pseudonym: str,
+        role_label: str,
+        *,
+        region: str = "",
+        kind: str = ParticipantKind.PARENT.value,
+        real_name: str | None = None,
+        notes: str = "",
+    ) -> ParticipantRecord:
+        pseudonym, role_label = _required(pseudonym, "pseudonym"), _required(role_label, "role")
+        participant = Participant(
+            project_id=self.project_id,
+            pseudonym=pseudonym,
+            role_label=role_label,
+            region=region.strip(),
+            kind=convert.choice(ParticipantKind, kind, "participant kind"),
+            notes=notes,
+            created_by=self.researcher_id,
+            updated_by=self.researcher_id,
+        )
+        if real_name and real_name.strip():
+            participant.identity = IdentityEntry(
+                real_name=real_name.strip(), created_by=self.researcher_id
+            )
+        with self._session() as session:
+            session.add(participant)
+            session.flush()
+            return convert.participant(participant)
+
+    def update_participant(self, participant_id: str, **fields: Any) -> ParticipantRecord:
+        with self._session() as session:
+            participant = _get(session, Participant, participant_id, "participant")
+            for name in ("pseudonym", "role_label"):
+                if name in fields:
+                    setattr(participant, name, _required(fields[name], name.replace("_", " ")))
+            for name in ("region", "notes"):
+                if name in fields:
+                    setattr(participant, name, str(fields[name]).strip())
+            if "kind" in fields:
+                participant.kind = convert.choice(ParticipantKind, fields["kind"], "kind")
+            if "real_name" in fields:
+                _set_real_name(participant, fields["real_name"], self.researcher_id)
+            participant.updated_by = self.researcher_id
+            session.flush()
+            return convert.participant(participant)
+
+    def list_participants(self) -> list[ParticipantRecord]:
+        with self._session() as session:
+            rows = session.scalars(select(Participant).order_by(Participant.pseudonym))
+            return [convert.participant(p) for p in rows]
+
+    def get_participant(self, participant_id: str) -> ParticipantRecord:
+        with self._session() as session:
+            return convert.participant(_get(session, Participant, participant_id, "participant"))
+
+    def real_name(self, participant_id: str) -> str | None:
+        """Read the identity register (shown on request only, never exported)."""
+        with self._session() as session:
+            participant = _get(session, Participant, participant_id, "participant")
+            return participant.identity.real_name if participant.identity else None
+
+    # -------------------------------------------------------------- encounters
+    def add_encounter(
+        self,
+        encounter_type: str,
+        title: str,
+        *,
+        on: date | None = None,
+        participant_ids: Sequence[str] = (),
+        summary: str = "",
+    ) -> EncounterRecord:
+        encounter = Encounter(
+            project_id=self.project_id,
+            encounter_type=convert.choice(EncounterType, encounter_type, "session type"),
+            title=_required(title, "title"),
+            date=on or date.today(),
+            summary=summary,
+            created_by=self.researcher_id,
+            updated_by=self.researcher_id,
+        )
+        with self._session() as session:
+            encounter.participants = _participants(session, participant_ids)
+            session.add(encounter)
+            session.flush()
+            return convert.encounter(encounter, 0)
+
+    def update_encounter(self, encounter_id: str, **fields: Any) -> EncounterRecord:
+        with self._session() as session:
+            encounter = _get(session, Encounter, encounter_id, "session")
+            if "encounter_type" in fields:
+                encounter.encounter_type = convert.choice(
+                    EncounterType, fields["encounter_type"], "session type"
+                )
+            if "title" in fields:
+                encounter.title = _required(fields["title"], "title")
+            if "on" in fields:
+                encounter.date = fields["on"]
+            if "summary" in fields:
+                encounter.summary = str(fields["summary"])
+            if "participant_ids" in fields:
+                encounter.participants = _participants(session, fields["participant_ids"])
+            encounter.updated_by = self.researcher_id
+            session.flush()
+            return convert.encounter(encounter, len(encounter.fieldnotes))
+
+    def list_encounters(self) -> list[EncounterRecord]:
+        with self._session() as session:
+            counts: dict[str, int] = {
+                encounter_id: count
+                for encounter_id, count in session.execute(
+                    select(Fieldnote.encounter_id, func.count()).group_by(Fieldnote.encounter_id)
+                )
+            }
+            rows = session.scalars(
+                select(Encounter).order_by(Encounter.date.desc(), Encounter.created_at.desc())
+            )
+            return [convert.encounter(e, counts.get(e.id, 0)) for e in rows]
+
+    def get_encounter(self, encounter_id: str) -> EncounterRecord:
+        with self._session() as session:
+            encounter = _get(session, Encounter, encounter_id, "session")
+            return convert.encounter(encounter, len(encounter.fieldnotes))
+
+    # --------------------------------------------------------------- fieldnotes
+    def add_note(
+        self,
+        encounter_id: str,
+        body: str,
+        *,
+        kind: str = FieldnoteKind.EXPANDED.value,
+        title: str = "",
+        offset_seconds: float | None = None,
+    ) -> FieldnoteRecord:
+        note_kind = convert.choice(FieldnoteKind, kind, "note kind")
+        with self._session() as session:
+            _get(session, Encounter, encounter_id, "session")
+            note = Fieldnote(
+                encounter_id=encounter_id,
+                kind=note_kind,
+                title=title.strip(),
+                body=body,
+                offset_seconds=offset_seconds,
+                created_by=self.researcher_id,
+                updated_by=self.researcher_id,
+            )
+            session.add(note)
+            session.flush()
+            return convert.fieldnote(note)
+
+    def update_note(
+        self, note_id: str, *, title: str | None = None, body: str | None = None
+    ) -> FieldnoteRecord:
+        with self._session() as session:
+            note = _get(session, Fieldnote, note_id, "note")
+            if title is not None:
+                note.title = title.strip()
+            if body is not None:
+                note.body = body
+            note.updated_by = self.researcher_id
+            session.flush()
+            return convert.fieldnote(note)
+
+    def list_notes(self, encounter_id: str | None = None) -> list[FieldnoteRecord]:
+        with self._session() as session:
+            query = select(Fieldnote).order_by(Fieldnote.created_at)
+            if encounter_id is not None:
+                _get(session, Encounter, encounter_id, "session")
+                query = query.where(Fieldnote.encounter_id == encounter_id)
+            return [convert.fieldnote(n) for n in session.scalars(query)]
+
+    def get_note(self, note_id: str) -> FieldnoteRecord:
+        with self._session() as session:
+            return convert.fieldnote(_get(session, Fieldnote, note_id, "note"))
+
+    # ------------------------------------------------------------------ search
+    def search(
+        self, query: str, filters: SearchFilters | None = None, limit: int = 50
+    ) -> list[SearchHit]:
+        if filters and filters.encounter_type:
+            convert.choice(EncounterType, filters.encounter_type, "session type")
+        with self._session() as session:
+            if filters and filters.participant_id:
+                _get(session, Participant, filters.participant_id, "participant")
+            return search(session, query, filters, limit)
+
+
+def check_is_store(store_dir: Path) -> None:
+    if not store_dir.is_dir():
+        raise NotAStore(f"{store_dir} does not exist or is not a folder.")
+    if not vault.vault_path(store_dir).exists():
+        raise NotAStore(f"{store_dir} is not a Relations Desktop store (it has no vault.json).")
+    if not (store_dir / DB_FILE).exists():
+        raise StoreDamaged(f"{store_dir} has a vault.json but no store.db; nothing was changed.")
+
+
+def _unwrap(store_dir: Path, passphrase: str | None, recovery_identity: str | None) -> vault.DataKey:
+    if recovery_identity is not None:
+        return vault.unlock_with_recovery_identity(store_dir, recovery_identity)
+    if passphrase is None:
+        raise InvalidInput("No passphrase was given.")
+    return vault.unlock_with_passphrase(store_dir, passphrase)
+
+
+def _database_error(exc: DBAPIError) -> RelationsError:
+    message = str(exc.orig).lower()
+    if "full" in message:
+        return RelationsError("The disk is full: the last change was not saved. Free some space.")
+    if "malformed" in message or "not a database" in message or "hmac" in message:
+        return StoreDamaged(DAMAGED)
+    return RelationsError(f"The store refused the change: {exc.orig}.")
+
+
+def _required(value: Any, name: str) -> str:
+    text = str(value or "").strip()
+    if not text:
+        raise InvalidInput(f"The {name} must not be empty.")
+    return text
+
+
+def _get(session: Session, model: Any, ident: str, noun: str) -> Any:
+    row = session.get(model, ident) if ident else None
+    if row is None:
+        raise NotFound(f"There is no {noun} with id {ident!r}.")
+    return row
+
+
+def _participants(session: Session, ids: Sequence[str]) -> list[Participant]:
+    return [_get(session, Participant, pid, "participant") for pid in dict.fromkeys(ids)]
+
+
+def _set_real_name(participant: Participant, real_name: Any, researcher_id: str) -> None:
+    name = str(real_name or "").strip()
+    if not name:
+        participant.identity = None
+    elif participant.identity is None:
+        participant.identity = IdentityEntry(real_name=name, created_by=researcher_id)
+    else:
+        participant.identity.real_name = name
+
+
+def _count(session: Session, model: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)

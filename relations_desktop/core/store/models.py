@@ -1,0 +1,274 @@
+"""The domain, as SQLAlchemy 2 typed models.
+
+Primary keys are UUID strings so that bundles from several researchers can be merged
+without clashes. Every row records when it was made and changed, and by which
+researcher. Real names live only in :class:`IdentityEntry`, apart from everything
+else, so that nothing that leaves the store can carry them by accident.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class EncounterType(enum.StrEnum):
+    HOME_VISIT = "home-visit"
+    WALK_AND_TALK = "walk-and-talk"
+    TELEPHONE_INTERVIEW = "telephone-interview"
+    VIDEO_INTERVIEW = "video-interview"
+    PARK_VISIT = "park-visit"
+    STAFF_INTERVIEW = "staff-interview"
+    FOCUS_GROUP = "focus-group"
+    WORKDAY_DEBRIEF = "workday-debrief"
+    TEAM_MEETING = "team-meeting"
+    CLINIC_VISIT = "clinic-visit"
+    SUPERVISED_CONTACT_VISIT = "supervised-contact-visit"
+    CASE_CONFERENCE = "case-conference"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("-", " ").capitalize()
+
+
+class ParticipantKind(enum.StrEnum):
+    PARENT = "parent"
+    PROFESSIONAL = "professional"
+    FAMILY_MEMBER = "family-member"
+    CHILD = "child"
+
+
+class FieldnoteKind(enum.StrEnum):
+    JOTTING = "jotting"
+    EXPANDED = "expanded"
+    MEMO = "memo"
+    DEBRIEF = "debrief"
+
+    @property
+    def label(self) -> str:
+        return "Expanded fieldnote" if self is FieldnoteKind.EXPANDED else self.value.capitalize()
+
+
+class SiteType(enum.StrEnum):
+    DRUG_TREATMENT = "drug-treatment"
+    CHILD_PROTECTION = "child-protection"
+    FAMILY_SUPPORT = "family-support"
+    PREGNANCY_SERVICES = "pregnancy-services"
+    OTHER = "other"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Stored as the slug (the enum's value), checked by a named CHECK constraint.
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=40,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: dict[Any, Any] = {dict[str, Any]: JSON}
+
+
+class Tracked:
+    """Id, times and authorship shared by every domain row."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    created_by: Mapped[str | None] = mapped_column(String(36), default=None)
+    updated_by: Mapped[str | None] = mapped_column(String(36), default=None)
+
+
+class Researcher(Tracked, Base):
+    __tablename__ = "researcher"
+
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200), default=None)
+    is_self: Mapped[bool] = mapped_column(default=False)
+
+
+class Project(Tracked, Base):
+    __tablename__ = "project"
+
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class Site(Tracked, Base):
+    __tablename__ = "site"
+
+    project_id: Mapped[str] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    site_type: Mapped[SiteType] = mapped_column(_enum(SiteType, "site_type"))
+    region: Mapped[str] = mapped_column(String(100), default="")
+
+
+class Family(Tracked, Base):
+    __tablename__ = "family"
+
+    project_id: Mapped[str] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(200))
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class Participant(Tracked, Base):
+    __tablename__ = "participant"
+
+    project_id: Mapped[str] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    pseudonym: Mapped[str] = mapped_column(String(200))
+    role_label: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str] = mapped_column(String(100), default="")
+    kind: Mapped[ParticipantKind] = mapped_column(_enum(ParticipantKind, "participant_kind"))
+    site_id: Mapped[str | None] = mapped_column(
+        ForeignKey("site.id", ondelete="SET NULL"), default=None
+    )
+    family_id: Mapped[str | None] = mapped_column(
+        ForeignKey("family.id", ondelete="SET NULL"), default=None
+    )
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    identity: Mapped[IdentityEntry | None] = relationship(
+        back_populates="participant", cascade="all, delete-orphan", uselist=False
+    )
+
+
+class IdentityEntry(Tracked, Base):
+    """The identity register: a participant's real name, kept apart from all else."""
+
+    __tablename__ = "identity_entry"
+
+    participant_id: Mapped[str] = mapped_column(
+        ForeignKey("participant.id", ondelete="CASCADE"), unique=True
+    )
+    real_name: Mapped[str] = mapped_column(String(300))
+    contact: Mapped[str] = mapped_column(Text, default="")
+
+    participant: Mapped[Participant] = relationship(back_populates="identity")
+
+
+encounter_participant = Table(
+    "encounter_participant",
+    Base.metadata,
+    Column("encounter_id", ForeignKey("encounter.id", ondelete="CASCADE"), primary_key=True),
+    Column("participant_id", ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True),
+)
+
+fieldnote_tag = Table(
+    "fieldnote_tag",
+    Base.metadata,
+    Column("fieldnote_id", ForeignKey("fieldnote.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Encounter(Tracked, Base):
+    """A fieldwork session (the UI says "session")."""
+
+    __tablename__ = "encounter"
+    __table_args__ = (Index("ix_encounter_date", "date"),)
+
+    project_id: Mapped[str] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    encounter_type: Mapped[EncounterType] = mapped_column(_enum(EncounterType, "encounter_type"))
+    title: Mapped[str] = mapped_column(String(300))
+    date: Mapped[date] = mapped_column(Date)
+    site_id: Mapped[str | None] = mapped_column(
+        ForeignKey("site.id", ondelete="SET NULL"), default=None
+    )
+    summary: Mapped[str] = mapped_column(Text, default="")
+
+    participants: Mapped[list[Participant]] = relationship(
+        secondary=encounter_participant, order_by="Participant.pseudonym"
+    )
+    fieldnotes: Mapped[list[Fieldnote]] = relationship(
+        back_populates="encounter", cascade="all, delete-orphan", order_by="Fieldnote.created_at"
+    )
+
+
+class Fieldnote(Tracked, Base):
+    __tablename__ = "fieldnote"
+    __table_args__ = (Index("ix_fieldnote_encounter", "encounter_id"),)
+
+    encounter_id: Mapped[str] = mapped_column(ForeignKey("encounter.id", ondelete="CASCADE"))
+    kind: Mapped[FieldnoteKind] = mapped_column(_enum(FieldnoteKind, "fieldnote_kind"))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    offset_seconds: Mapped[float | None] = mapped_column(Float, default=None)
+
+    encounter: Mapped[Encounter] = relationship(back_populates="fieldnotes")
+    tags: Mapped[list[Tag]] = relationship(secondary=fieldnote_tag, order_by="Tag.name")
+
+
+class Tag(Tracked, Base):
+    __tablename__ = "tag"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    project_id: Mapped[str] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class AuditEvent(Base):
+    """Who did what, when. Append-only; never carries interview content."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_at", "at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    researcher_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    action: Mapped[str] = mapped_column(String(60))
+    target_type: Mapped[str] = mapped_column(String(60), default="")
+    target_id: Mapped[str] = mapped_column(String(36), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Setting(Base):
+    """Per-store preferences (auto-lock time, …) as JSON values."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(default=dict)
