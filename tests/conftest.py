@@ -10,7 +10,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from relations_desktop.core.services import StoreService  # noqa: E402
+from relations_desktop.core.services import StoreService
 
 PASSPHRASE = "kitchen table methadone bairns"
 

@@ -94,7 +94,9 @@ class SearchHit:
 
     def snippet(self, before: str = "**", after: str = "**") -> str:
         """The snippet with matched words wrapped in ``before``/``after``."""
-        return "".join(f"{before}{text}{after}" if hit else text for text, hit in self.snippet_parts)
+        return "".join(
+            f"{before}{text}{after}" if hit else text for text, hit in self.snippet_parts
+        )
 
 
 @dataclass(frozen=True)

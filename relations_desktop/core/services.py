@@ -87,8 +87,7 @@ class StoreService:
         if recovery_recipient is not None:
             recovery_recipient = vault.parse_recipient(recovery_recipient)
         store_dir = store_dir.expanduser().absolute()
-        if vault.vault_path(store_dir).exists() or (store_dir / DB_FILE).exists():
-            raise StoreExists(f"There is already a store in {store_dir}; nothing was changed.")
+        check_can_create(store_dir)
         make_private_dir(store_dir)
         lock = StoreProcessLock(store_dir)
         lock.acquire()
@@ -454,6 +453,14 @@ class StoreService:
             return search(session, query, filters, limit)
 
 
+def check_can_create(store_dir: Path) -> None:
+    """Refuse to create a store where one already is (or where a file is in the way)."""
+    if store_dir.exists() and not store_dir.is_dir():
+        raise InvalidInput(f"{store_dir} is a file, not a folder; nothing was changed.")
+    if vault.vault_path(store_dir).exists() or (store_dir / DB_FILE).exists():
+        raise StoreExists(f"There is already a store in {store_dir}; nothing was changed.")
+
+
 def check_is_store(store_dir: Path) -> None:
     if not store_dir.is_dir():
         raise NotAStore(f"{store_dir} does not exist or is not a folder.")
@@ -463,7 +470,9 @@ def check_is_store(store_dir: Path) -> None:
         raise StoreDamaged(f"{store_dir} has a vault.json but no store.db; nothing was changed.")
 
 
-def _unwrap(store_dir: Path, passphrase: str | None, recovery_identity: str | None) -> vault.DataKey:
+def _unwrap(
+    store_dir: Path, passphrase: str | None, recovery_identity: str | None
+) -> vault.DataKey:
     if recovery_identity is not None:
         return vault.unlock_with_recovery_identity(store_dir, recovery_identity)
     if passphrase is None:

@@ -39,6 +39,7 @@ VAULT_FILE = "vault.json"
 FORMAT_NAME = "relations-desktop-vault"
 FORMAT_VERSION = 1
 DATA_KEY_BYTES = 32
+NONCE_BYTES = 12
 MIN_MEMORY_KIB = 64 * 1024
 MAX_VAULT_BYTES = 64 * 1024
 
@@ -90,6 +91,8 @@ class KdfParams:
         )
         if len(params.salt) < 16:
             raise VaultDamaged("vault.json is damaged: the salt is too short.")
+        if params.memory_kib < 8 * params.lanes:  # Argon2 needs 8 KiB per lane
+            raise VaultDamaged("vault.json is damaged: kdf.memory_kib is out of range.")
         return params
 
 
@@ -156,7 +159,10 @@ class VaultFile:
             raise VaultDamaged("vault.json is damaged: its format version is invalid.")
         checksum = obj.get("checksum")
         body = {k: v for k, v in obj.items() if k != "checksum"}
-        if not isinstance(checksum, str) or checksum != hashlib.sha256(_canonical(body)).hexdigest():
+        if (
+            not isinstance(checksum, str)
+            or checksum != hashlib.sha256(_canonical(body)).hexdigest()
+        ):
             raise VaultDamaged(
                 "vault.json is damaged or was edited (its checksum does not match); "
                 "restore it from a backup."
@@ -171,11 +177,14 @@ class VaultFile:
             rec = _expect_dict(recovery, "recovery")
             recipient = _expect_str(rec.get("recipient"), "recovery.recipient")
             recovery_key = _unb64(rec.get("age"), "recovery.age")
+        nonce = _unb64(wrap.get("nonce"), "passphrase_wrap.nonce")
+        if len(nonce) != NONCE_BYTES:
+            raise VaultDamaged("vault.json is damaged: passphrase_wrap.nonce has the wrong size.")
         return cls(
             store_id=_expect_str(obj.get("store_id"), "store_id"),
             created=_expect_str(obj.get("created"), "created"),
             kdf=KdfParams.from_json(obj.get("kdf")),
-            nonce=_unb64(wrap.get("nonce"), "passphrase_wrap.nonce"),
+            nonce=nonce,
             wrapped_key=_unb64(wrap.get("ciphertext"), "passphrase_wrap.ciphertext"),
             recovery_recipient=recipient,
             recovery_wrapped_key=recovery_key,
@@ -261,7 +270,8 @@ def read_vault(store_dir: Path) -> VaultFile:
         raise VaultDamaged(f"vault.json cannot be read: {exc.strerror}.") from exc
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    # ValueError covers bad UTF-8, bad JSON and over-long integers; RecursionError, nesting.
+    except (ValueError, RecursionError) as exc:
         raise VaultDamaged(
             "vault.json is damaged (truncated or not valid JSON); restore it from a backup."
         ) from exc
@@ -305,8 +315,9 @@ def change_passphrase(
     old = read_vault(store_dir)
     if data_key.store_id != old.store_id:
         raise InvalidInput("This key belongs to another store.")
-    kdf = KdfParams.fresh(memory_kib or max(old.kdf.memory_kib, MIN_MEMORY_KIB),
-                          max(old.kdf.iterations, 3))
+    kdf = KdfParams.fresh(
+        memory_kib or max(old.kdf.memory_kib, MIN_MEMORY_KIB), max(old.kdf.iterations, 3)
+    )
     vault = _wrap(
         data_key,
         new_passphrase,
@@ -351,7 +362,7 @@ def _wrap(
     recovery_recipient: str | None,
     recovery_wrapped: bytes | None,
 ) -> VaultFile:
-    nonce = os.urandom(12)
+    nonce = os.urandom(NONCE_BYTES)
     draft = VaultFile(
         store_id=data_key.store_id,
         created=created,
