@@ -22,6 +22,7 @@ HIT_END = "\x03"
 _TOKEN = re.compile(r'"([^"]*)"|(\S+)')
 _WORD = re.compile(r"[\w']+", re.UNICODE)
 MAX_LIMIT = 500
+_OPERATORS = ("OR", "NOT", "AND")
 
 
 @dataclass(frozen=True)
@@ -42,14 +43,17 @@ def to_fts_query(query: str) -> str:
             if words:
                 parts.append('"' + " ".join(words) + '"')
             continue
-        if word in ("OR", "NOT", "AND"):
-            if parts and parts[-1] not in ("OR", "NOT", "AND"):
+        if word in _OPERATORS:
+            if not parts and word == "NOT":
+                # FTS5 has no unary NOT; dropping it would search for the opposite.
+                raise InvalidInput("NOT needs a word before it, as in: methadone NOT script.")
+            if parts and parts[-1] not in _OPERATORS:
                 parts.append(word)
             continue
         prefix = word.endswith("*")
         for piece in _WORD.findall(word):
             parts.append(f'"{piece}"' + ("*" if prefix else ""))
-    while parts and parts[-1] in ("OR", "NOT", "AND"):
+    while parts and parts[-1] in _OPERATORS:
         parts.pop()
     return " ".join(parts)
 

@@ -357,10 +357,10 @@ def _create_search_index() -> None:
     for statement in SEARCH_SQL:
         op.execute(statement)
     # Deleted text must leave no trace in the index (withdrawal of a participant).
-    # FTS5 has this option from SQLite 3.42; the bundled SQLCipher is newer. Only a plain
+    # FTS5 has this option from SQLite 3.44; the bundled SQLCipher is newer. Only a plain
     # sqlite3 schema built for comparison (benchmarks, tests) can lack it.
     version = op.get_bind().exec_driver_sql("SELECT sqlite_version()").scalar()
-    if tuple(int(x) for x in str(version).split(".")[:2]) >= (3, 42):
+    if tuple(int(x) for x in str(version).split(".")[:2]) >= (3, 44):
         op.execute("INSERT INTO search_index (search_index, rank) VALUES ('secure-delete', 1)")
 
 

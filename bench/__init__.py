@@ -1,0 +1,1 @@
+"""Benchmarks for Relations Desktop; results are recorded in docs/benchmarks.md."""
