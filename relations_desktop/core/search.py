@@ -49,6 +49,10 @@ def to_fts_query(query: str) -> str:
                 raise InvalidInput("NOT needs a word before it, as in: methadone NOT script.")
             if parts and parts[-1] not in _OPERATORS:
                 parts.append(word)
+            elif word == "NOT" and parts and parts[-1] == "AND":
+                parts[-1] = "NOT"  # FTS5 spells "a AND NOT b" as "a NOT b"
+            elif word == "NOT" and parts and parts[-1] == "OR":
+                raise InvalidInput("OR NOT cannot be searched; write: methadone NOT script.")
             continue
         prefix = word.endswith("*")
         for piece in _WORD.findall(word):

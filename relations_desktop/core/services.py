@@ -39,7 +39,7 @@ from relations_desktop.core.records import (
 from relations_desktop.core.search import SearchFilters, search
 from relations_desktop.core.store import migrate
 from relations_desktop.core.store.engine import DAMAGED, DB_FILE, make_engine, verify_readable
-from relations_desktop.core.store.lockfile import StoreProcessLock
+from relations_desktop.core.store.lockfile import LOCK_FILE, StoreProcessLock
 from relations_desktop.core.store.models import (
     AuditEvent,
     Encounter,
@@ -88,6 +88,7 @@ class StoreService:
             recovery_recipient = vault.parse_recipient(recovery_recipient)
         store_dir = store_dir.expanduser().absolute()
         check_can_create(store_dir)
+        folder_existed = store_dir.exists()
         make_private_dir(store_dir)
         lock = StoreProcessLock(store_dir)
         lock.acquire()
@@ -95,10 +96,15 @@ class StoreService:
             key = vault.create_vault(store_dir, passphrase, recovery_recipient, kdf_memory_kib)
             service = cls(store_dir, lock, key)
         except BaseException:
-            for name in (vault.VAULT_FILE, DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm"):
+            # Only what this call made is removed: the folder holds no store yet.
+            lock.release()
+            made = (vault.VAULT_FILE, DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm", LOCK_FILE)
+            for name in made:
                 with contextlib.suppress(FileNotFoundError):
                     (store_dir / name).unlink()
-            lock.release()
+            if not folder_existed:
+                with contextlib.suppress(OSError):
+                    store_dir.rmdir()
             raise
         with service._session() as session:
             researcher = Researcher(name=researcher_name.strip() or "Researcher", is_self=True)
@@ -263,7 +269,8 @@ class StoreService:
 
     @property
     def auto_lock_minutes(self) -> int:
-        return int(self.get_setting("auto_lock_minutes", DEFAULT_AUTO_LOCK_MINUTES))
+        value = self.get_setting("auto_lock_minutes", DEFAULT_AUTO_LOCK_MINUTES)
+        return value if isinstance(value, int) and value > 0 else DEFAULT_AUTO_LOCK_MINUTES
 
     # ------------------------------------------------------------ participants
     def add_participant(
@@ -342,7 +349,7 @@ class StoreService:
             project_id=self.project_id,
             encounter_type=convert.choice(EncounterType, encounter_type, "session type"),
             title=_required(title, "title"),
-            date=on or date.today(),
+            date=_as_date(on) if on is not None else date.today(),
             summary=summary,
             created_by=self.researcher_id,
             updated_by=self.researcher_id,
@@ -363,7 +370,7 @@ class StoreService:
             if "title" in fields:
                 encounter.title = _required(fields["title"], "title")
             if "on" in fields:
-                encounter.date = fields["on"]
+                encounter.date = _as_date(fields["on"])
             if "summary" in fields:
                 encounter.summary = str(fields["summary"])
             if "participant_ids" in fields:
@@ -487,6 +494,15 @@ def _database_error(exc: DBAPIError) -> RelationsError:
     if "malformed" in message or "not a database" in message or "hmac" in message:
         return StoreDamaged(DAMAGED)
     return RelationsError(f"The store refused the change: {exc.orig}.")
+
+
+def _as_date(value: object) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput(f"Not a date (YYYY-MM-DD): {value!r}.") from None
 
 
 def _required(value: Any, name: str) -> str:

@@ -41,6 +41,10 @@ FORMAT_VERSION = 1
 DATA_KEY_BYTES = 32
 NONCE_BYTES = 12
 MIN_MEMORY_KIB = 64 * 1024
+# Upper bounds on what a vault may ask for: an edited vault.json must not be able to
+# make an unlock run out of memory or hang (1 GiB is far above any laptop default).
+MAX_MEMORY_KIB = 1024 * 1024
+MAX_ITERATIONS = 16
 MAX_VAULT_BYTES = 64 * 1024
 
 
@@ -55,8 +59,10 @@ class KdfParams:
 
     @classmethod
     def fresh(cls, memory_kib: int = MIN_MEMORY_KIB, iterations: int = 3) -> KdfParams:
-        if memory_kib < MIN_MEMORY_KIB:
-            raise InvalidInput(f"Argon2id memory must be at least {MIN_MEMORY_KIB} KiB.")
+        if not MIN_MEMORY_KIB <= memory_kib <= MAX_MEMORY_KIB:
+            raise InvalidInput(
+                f"Argon2id memory must be between {MIN_MEMORY_KIB} and {MAX_MEMORY_KIB} KiB."
+            )
         return cls(salt=secrets.token_bytes(16), iterations=iterations, memory_kib=memory_kib)
 
     def derive(self, passphrase: str) -> bytes:
@@ -85,9 +91,9 @@ class KdfParams:
             raise VaultDamaged("vault.json names an unknown key derivation; it cannot be opened.")
         params = cls(
             salt=_unb64(obj.get("salt"), "kdf.salt"),
-            iterations=_expect_int(obj.get("iterations"), "kdf.iterations", 1, 64),
+            iterations=_expect_int(obj.get("iterations"), "kdf.iterations", 1, MAX_ITERATIONS),
             lanes=_expect_int(obj.get("lanes"), "kdf.lanes", 1, 64),
-            memory_kib=_expect_int(obj.get("memory_kib"), "kdf.memory_kib", 8, 4 * 1024 * 1024),
+            memory_kib=_expect_int(obj.get("memory_kib"), "kdf.memory_kib", 8, MAX_MEMORY_KIB),
         )
         if len(params.salt) < 16:
             raise VaultDamaged("vault.json is damaged: the salt is too short.")

@@ -45,6 +45,8 @@ def make_engine(db_path: Path, raw_key: bytes) -> Engine:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
         try:
+            # SQLCipher logs decryption failures to stderr itself; the app reports them.
+            cur.execute("PRAGMA cipher_log_level = NONE")
             cur.execute(key_pragma)
             # Reading the schema is the first thing that needs the key.
             cur.execute("SELECT count(*) FROM sqlite_master")
@@ -63,6 +65,10 @@ def make_engine(db_path: Path, raw_key: bytes) -> Engine:
 
 def verify_readable(engine: Engine, db_path: Path) -> None:
     """Refuse a store.db that the key does not open or whose pages fail their HMAC."""
+    if db_path.stat().st_size == 0:
+        # SQLite would take an empty file for a new database and migrate it into an
+        # empty store; an existing store.db is never empty.
+        raise StoreDamaged(DAMAGED)
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT count(*) FROM sqlite_master")).all()

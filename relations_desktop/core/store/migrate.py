@@ -17,8 +17,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
-from relations_desktop.core.errors import SchemaTooNew
+from relations_desktop.core.errors import SchemaTooNew, StoreDamaged
 from relations_desktop.core.fsutil import make_private, make_private_dir
 
 BACKUP_DIR = "backups"
@@ -65,9 +66,35 @@ def migrate(engine: Engine, db_path: Path) -> MigrationResult:
         )
     backup = _backup(engine, db_path, before) if before is not None else None
     cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    try:
+        with engine.connect() as conn:
+            # A batch migration rebuilds a table by dropping it; with foreign keys on,
+            # the drop would cascade into other tables (an identity register emptied).
+            # The pragma is ignored inside a transaction, so it goes first.
+            conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            try:
+                # The sqlite3 driver opens no transaction before DDL: without this a
+                # failing migration would leave its earlier steps committed.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise StoreDamaged(
+                        f"Upgrading the store would break {len(broken)} references; "
+                        "it was left as it was."
+                    )
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+            finally:
+                conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+    except DBAPIError as exc:
+        raise StoreDamaged(
+            f"The store could not be upgraded ({exc.orig}); it was left as it was"
+            + (f" and a backup is in {backup}." if backup else ".")
+        ) from exc
     return MigrationResult(before, head, backup)
 
 
