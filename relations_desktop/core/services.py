@@ -26,6 +26,7 @@ from relations_desktop.core.errors import (
     StoreDamaged,
     StoreExists,
     StoreLocked,
+    WrongPassphrase,
 )
 from relations_desktop.core.fsutil import make_private, make_private_dir
 from relations_desktop.core.records import (
@@ -235,9 +236,21 @@ class StoreService:
                 counts=counts,
             )
 
-    def change_passphrase(self, new_passphrase: str) -> None:
+    def change_passphrase(self, new_passphrase: str, current_passphrase: str | None = None) -> None:
+        """Re-wrap the data key. ``current_passphrase``, when given, must be right.
+
+        The GUI asks for it (someone at an unlocked laptop must not be able to take the
+        store over); after a recovery unlock there is no current passphrase to give.
+        """
         if self._key is None:
             raise StoreLocked("The store is locked; unlock it first.")
+        if current_passphrase is not None:
+            try:
+                vault.unlock_with_passphrase(self.store_dir, current_passphrase).wipe()
+            except WrongPassphrase:
+                raise WrongPassphrase(
+                    "The current passphrase is wrong; nothing was changed."
+                ) from None
         vault.change_passphrase(self.store_dir, self._key, new_passphrase)
         self.audit("passphrase_changed", "store", self._key.store_id)
 

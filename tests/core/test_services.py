@@ -464,3 +464,17 @@ def test_info(service: StoreService) -> None:
     assert info.recovery_recipient is None
     assert info.database_bytes > 0
     assert Path(info.path) == service.store_dir
+
+
+def test_change_passphrase_checks_the_current_one_when_given(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from relations_desktop.core.errors import WrongPassphrase
+
+    old, new = "first long passphrase here", "second long passphrase here"
+    with StoreService.create(tmp_path / "s", old) as svc:
+        before = (tmp_path / "s" / "vault.json").read_bytes()
+        with pytest.raises(WrongPassphrase, match="current passphrase is wrong"):
+            svc.change_passphrase(new, current_passphrase="not it")
+        assert (tmp_path / "s" / "vault.json").read_bytes() == before
+        svc.change_passphrase(new, current_passphrase=old)
+    with StoreService.open(tmp_path / "s", new):
+        pass

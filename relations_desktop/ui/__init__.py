@@ -1,0 +1,1 @@
+"""The desktop interface (PySide6): a thin face over :mod:`relations_desktop.core.services`."""

@@ -1,0 +1,140 @@
+"""Start the GUI: create or unlock the store, then the main window.
+
+:class:`AppController` runs the stages without blocking (dialogs are opened, not
+exec'd), so tests can drive every step; :func:`run_gui` wires it to a QApplication.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QApplication, QDialog
+
+from relations_desktop.core.services import StoreService
+from relations_desktop.core.vault import vault_path
+from relations_desktop.ui.context import AppContext, UiOptions
+from relations_desktop.ui.dialogs.create_store import CreateStoreDialog
+from relations_desktop.ui.dialogs.new_passphrase import NewPassphraseDialog
+from relations_desktop.ui.dialogs.unlock import FileChooser, UnlockDialog, choose_identity_file
+from relations_desktop.ui.main_window import MainWindow
+from relations_desktop.ui.style import apply_style
+from relations_desktop.ui.tasks import TaskRunner
+
+STORE_ENV = "RELATIONS_STORE"
+
+
+def default_store_dir() -> Path:
+    """``$RELATIONS_STORE`` if set, else the per-user data folder's ``store``."""
+    override = os.environ.get(STORE_ENV)
+    if override:
+        return Path(override).expanduser()
+    return Path(user_data_dir("relations-desktop", appauthor=False)) / "store"
+
+
+class AppController(QObject):
+    """First run → create dialog; later → unlock dialog; recovery → new passphrase; window."""
+
+    finished = Signal(int)  # exit code, once everything is closed
+
+    def __init__(
+        self,
+        store_dir: Path,
+        runner: TaskRunner,
+        *,
+        options: UiOptions | None = None,
+        choose_file: FileChooser = choose_identity_file,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store_dir = store_dir
+        self.runner = runner
+        self.options = options or UiOptions()
+        self.choose_file = choose_file
+        self.dialog: QDialog | None = None
+        self.service: StoreService | None = None
+        self.window: MainWindow | None = None
+        self._done = False
+
+    def start(self) -> None:
+        if vault_path(self.store_dir).exists():
+            dialog: QDialog = UnlockDialog(
+                self.store_dir, self.runner, choose_file=self.choose_file
+            )
+        else:
+            dialog = CreateStoreDialog(self.store_dir, self.runner)
+        dialog.accepted.connect(self._store_open)
+        dialog.rejected.connect(lambda: self._finish(0))
+        self._show_dialog(dialog)
+
+    def _show_dialog(self, dialog: QDialog) -> None:
+        previous, self.dialog = self.dialog, dialog
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        if previous is not None:
+            previous.close()
+
+    def _store_open(self) -> None:
+        dialog = self.dialog
+        assert isinstance(dialog, CreateStoreDialog | UnlockDialog)
+        self.service = dialog.service
+        if isinstance(dialog, UnlockDialog) and dialog.used_recovery:
+            assert self.service is not None
+            forced = NewPassphraseDialog(self.service, self.runner, forced=True)
+            forced.accepted.connect(self._show_window)
+            forced.rejected.connect(lambda: self._finish(0))
+            self._show_dialog(forced)
+        else:
+            self._show_window()
+
+    def _show_window(self) -> None:
+        assert self.service is not None
+        self.dialog = None
+        window = MainWindow(AppContext(self.service, self.runner, self.options))
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.closed.connect(self._window_closed)
+        self.window = window
+        window.show()
+
+    def _window_closed(self) -> None:
+        self.window = None
+        self._finish(0)
+
+    def _finish(self, code: int) -> None:
+        if self._done:
+            return
+        self._done = True
+        self.shutdown()
+        self.finished.emit(code)
+
+    def shutdown(self) -> None:
+        """Close the window (saving), finish queued work, close the store."""
+        if self.window is not None:
+            window, self.window = self.window, None
+            if window.isVisible():
+                window.close()
+        self.runner.wait_idle()
+        self.runner.shutdown()
+        if self.service is not None:
+            self.service.close()
+            self.service = None
+
+
+def run_gui(argv: list[str] | None = None) -> int:
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(argv or sys.argv)
+    app.setApplicationName("Relations Desktop")
+    app.setApplicationDisplayName("Relations Desktop")
+    app.setQuitOnLastWindowClosed(False)
+    apply_style(app)
+    runner = TaskRunner()
+    controller = AppController(default_store_dir(), runner)
+    controller.finished.connect(app.exit)
+    controller.start()
+    try:
+        return app.exec()
+    finally:
+        controller.shutdown()  # also when the session ends without our window closing

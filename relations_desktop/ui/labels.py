@@ -1,0 +1,60 @@
+"""Words the interface shows for the core's slugs, and the examples it offers."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from relations_desktop.core.store.models import EncounterType, FieldnoteKind, ParticipantKind
+
+ROLE_EXAMPLES = (
+    "Mother",
+    "Father",
+    "Health Visitor",
+    "Social Worker",
+    "Substance Use Nurse",
+    "Third Sector Family Support Worker",
+)
+REGION_EXAMPLES = ("Scotland", "England")
+
+ENCOUNTER_TYPES: tuple[tuple[str, str], ...] = tuple((t.value, t.label) for t in EncounterType)
+NOTE_KINDS: tuple[tuple[str, str], ...] = tuple(
+    (k.value, k.label)
+    for k in (
+        FieldnoteKind.EXPANDED,
+        FieldnoteKind.MEMO,
+        FieldnoteKind.DEBRIEF,
+        FieldnoteKind.JOTTING,
+    )
+)
+PARTICIPANT_KINDS: tuple[tuple[str, str], ...] = tuple(
+    (k.value, k.value.replace("-", " ").capitalize()) for k in ParticipantKind
+)
+
+
+def encounter_type_label(slug: str) -> str:
+    try:
+        return EncounterType(slug).label
+    except ValueError:
+        return slug
+
+
+def note_kind_label(slug: str) -> str:
+    try:
+        return FieldnoteKind(slug).label
+    except ValueError:
+        return slug
+
+
+def participant_kind_label(slug: str) -> str:
+    return dict(PARTICIPANT_KINDS).get(slug, slug)
+
+
+def format_date(value: date) -> str:
+    return value.strftime("%d %b %Y").lstrip("0")
+
+
+def local_time(value: datetime) -> datetime:
+    """A stored time in the local zone (SQLite hands back naive UTC times)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone()

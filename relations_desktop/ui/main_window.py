@@ -1,0 +1,288 @@
+"""The main window: menus and shortcuts, the workspace while unlocked, the lock screen.
+
+Locking saves the open note, destroys the whole workspace (so no widget or model keeps
+any of the data), locks the store (the key is wiped) and shows only the lock screen.
+Unlocking builds a fresh workspace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QMenu, QStackedWidget, QWidget
+
+from relations_desktop.core.records import FieldnoteRecord
+from relations_desktop.ui.context import AppContext
+from relations_desktop.ui.dialogs.new_passphrase import NewPassphraseDialog
+from relations_desktop.ui.dialogs.settings import SettingsDialog
+from relations_desktop.ui.lock import IdleWatcher, LockScreen
+from relations_desktop.ui.messages import show_error
+from relations_desktop.ui.tasks import describe
+from relations_desktop.ui.views.note_editor import NoteEditor
+from relations_desktop.ui.workspace import PARTICIPANTS, SEARCH, SESSIONS, Workspace
+
+MINUTE_MS = 60_000
+
+
+class MainWindow(QMainWindow):
+    closed = Signal()
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.service = context.service
+        self.runner = context.runner
+        self.workspace: Workspace | None = None
+        self.dialog: QDialog | None = None
+        self._drafts: dict[str, tuple[str, str]] = {}
+        self._close_anyway = False
+        self._locking = False
+        self.auto_lock_minutes = 10
+        self.setWindowTitle("Relations Desktop")
+        self.resize(1200, 800)
+
+        self.stack = QStackedWidget(self)
+        self.lock_screen = LockScreen(self.stack)
+        self.lock_screen.unlock_requested.connect(self._unlock)
+        self.stack.addWidget(self.lock_screen)
+        self.setCentralWidget(self.stack)
+        self.auto_lock_label = QLabel(self)
+        self.auto_lock_label.setObjectName("statusHint")
+        self.statusBar().addPermanentWidget(self.auto_lock_label)
+        self.runner.failed.connect(self._show_error)
+
+        self.idle = IdleWatcher(context.options.idle_ms or 10 * MINUTE_MS, self)
+        self.idle.idle.connect(self.lock)
+        self._data_actions: list[QAction] = []
+        self._build_menus()
+        self._build_workspace()
+        if context.options.idle_ms is None:
+            self.runner.submit(
+                lambda: self.service.auto_lock_minutes, on_result=self._set_auto_lock, owner=self
+            )
+        else:
+            self._show_auto_lock()
+
+    # ------------------------------------------------------------------- menus
+    def _action(
+        self,
+        menu: QMenu,
+        text: str,
+        keys: str | None,
+        slot: Callable[[], object],
+        *,
+        data: bool = True,
+        app_wide: bool = False,
+    ) -> QAction:
+        action = QAction(text, self)
+        if keys:
+            action.setShortcut(QKeySequence(keys))
+        if app_wide:
+            # Lock and Quit also work while one of our dialogs has the focus.
+            action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.addAction(action)  # shortcuts work while the menu bar is hidden too
+        if data:
+            self._data_actions.append(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.lock_action = self._action(file_menu, "&Lock", "Ctrl+L", self.lock, app_wide=True)
+        self.passphrase_action = self._action(
+            file_menu, "Change &passphrase…", None, self.change_passphrase
+        )
+        self.settings_action = self._action(file_menu, "&Settings…", None, self.open_settings)
+        file_menu.addSeparator()
+        self.quit_action = self._action(
+            file_menu, "&Quit", "Ctrl+Q", self.close, data=False, app_wide=True
+        )
+        go = bar.addMenu("&Go")
+        self._action(go, "&Sessions", "Ctrl+1", lambda: self._go(SESSIONS))
+        self._action(go, "&Participants", "Ctrl+2", lambda: self._go(PARTICIPANTS))
+        self._action(go, "Searc&h", "Ctrl+3", lambda: self._go(SEARCH))
+        self.find_action = self._action(go, "&Find in fieldnotes", "Ctrl+F", self._find)
+        session = bar.addMenu("&Session")
+        self.new_session_action = self._action(
+            session, "&New session…", "Ctrl+N", self._new_session
+        )
+        self._action(session, "New &note", "Ctrl+Shift+N", self._new_note)
+
+    def _set_data_actions(self, enabled: bool) -> None:
+        for action in self._data_actions:
+            action.setEnabled(enabled)
+
+    def _go(self, page: int) -> None:
+        if self.workspace is not None:
+            self.workspace.show_page(page)
+
+    def _find(self) -> None:
+        if self.workspace is not None:
+            self.workspace.focus_search()
+
+    def _new_session(self) -> None:
+        if self.workspace is not None:
+            self.workspace.new_session()
+
+    def _new_note(self) -> None:
+        if self.workspace is not None:
+            self.workspace.new_note()
+
+    # --------------------------------------------------------------- workspace
+    @property
+    def is_locked(self) -> bool:
+        return self.workspace is None
+
+    def _build_workspace(self) -> None:
+        options = self.context.options
+        editor = NoteEditor(
+            self.service,
+            self.runner,
+            debounce_ms=options.autosave_debounce_ms,
+            max_interval_ms=options.autosave_max_ms,
+        )
+        self.workspace = Workspace(self.service, self.runner, self.stack, note_editor=editor)
+        self.workspace.status_message.connect(self._status)
+        self.workspace.save_failed.connect(self._show_error)
+        self.stack.addWidget(self.workspace)
+        self.stack.setCurrentWidget(self.workspace)
+        self._set_data_actions(True)
+        self.idle.start()
+
+    def _destroy_workspace(self) -> None:
+        workspace, self.workspace = self.workspace, None
+        if workspace is None:
+            return
+        workspace.wipe()
+        self.stack.removeWidget(workspace)
+        workspace.hide()
+        workspace.setParent(None)
+        workspace.deleteLater()
+
+    def _close_dialogs(self) -> None:
+        for dialog in self.findChildren(QDialog):
+            dialog.hide()
+            dialog.deleteLater()
+        self.dialog = None
+
+    # ----------------------------------------------------------------- locking
+    def lock(self) -> None:
+        """Save, destroy the workspace, lock the store, show the lock screen."""
+        if self.workspace is None or self._locking:
+            return
+        self._locking = True
+        self.idle.stop()
+        self._close_dialogs()
+        self.workspace.flush()
+        self.runner.wait_idle(5_000)  # the last save, so a failure keeps its text
+        self._drafts.update(self.workspace.unsaved_drafts())
+        self._destroy_workspace()
+        self._set_data_actions(False)
+        self.lock_action.setEnabled(False)
+        self.runner.submit(self.service.lock, on_error=self._lock_failed, owner=self)
+        self.lock_screen.reset()
+        self.stack.setCurrentWidget(self.lock_screen)
+        self.lock_screen.passphrase.setFocus()
+        self.statusBar().showMessage("Locked")
+        self._locking = False
+        if self._drafts:
+            self._show_error(
+                "The last changes to a note could not be saved yet. They are kept in memory "
+                "and saved again when you unlock."
+            )
+
+    def _lock_failed(self, error: BaseException) -> None:
+        self._show_error(f"Locking the store failed: {describe(error)}")
+
+    def _unlock(self, passphrase: str) -> None:
+        self.runner.submit(
+            self.service.unlock,
+            passphrase,
+            on_result=self._unlocked,
+            on_error=lambda error: self.lock_screen.show_error(describe(error)),
+            owner=self,
+        )
+
+    def _unlocked(self, _result: object = None) -> None:
+        self.lock_screen.reset()
+        self.statusBar().clearMessage()
+        self._build_workspace()
+        self._save_drafts()
+
+    def _save_drafts(self) -> None:
+        drafts, self._drafts = self._drafts, {}
+        for note_id, (title, body) in drafts.items():
+            self.runner.submit(
+                self.service.update_note,
+                note_id,
+                title=title,
+                body=body,
+                on_result=self._draft_saved,
+                on_error=partial(self._draft_failed, note_id, title, body),
+                owner=self,
+            )
+
+    def _draft_saved(self, note: FieldnoteRecord) -> None:
+        self._status("Changes kept from before the lock were saved")
+        if self.workspace is not None:
+            self.workspace.sessions.open_note(note.encounter_id, note.id)
+
+    def _draft_failed(self, note_id: str, title: str, body: str, error: BaseException) -> None:
+        self._drafts[note_id] = (title, body)
+        self._show_error(f"A note could still not be saved: {describe(error)}")
+
+    # ---------------------------------------------------------------- settings
+    def _set_auto_lock(self, minutes: int) -> None:
+        self.auto_lock_minutes = minutes
+        self.idle.set_interval(minutes * MINUTE_MS)
+        self._show_auto_lock()
+
+    def _show_auto_lock(self) -> None:
+        self.auto_lock_label.setText(f"Locks after {self.auto_lock_minutes} min idle · Ctrl+L")
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.service, self.runner, self.auto_lock_minutes, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.auto_lock_changed.connect(self._set_auto_lock)
+        self.dialog = dialog
+        dialog.open()
+
+    def change_passphrase(self) -> None:
+        dialog = NewPassphraseDialog(self.service, self.runner, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._status("The passphrase was changed"))
+        self.dialog = dialog
+        dialog.open()
+
+    # ------------------------------------------------------------------ status
+    def _status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 5_000)
+
+    def _show_error(self, message: str) -> None:
+        show_error(self, message)
+
+    # ------------------------------------------------------------------- close
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.workspace is not None:
+            self.workspace.flush()
+            self.runner.wait_idle(10_000)
+            self._drafts.update(self.workspace.unsaved_drafts())
+        if self._drafts and not self._close_anyway:
+            self._close_anyway = True
+            event.ignore()
+            self._show_error(
+                "Some changes to a note could not be saved, so the window stays open. "
+                "Copy the text somewhere safe, or free disk space and try again. "
+                "Closing again discards them."
+            )
+            return
+        self.idle.stop()
+        self._close_dialogs()
+        self._destroy_workspace()
+        event.accept()
+        self.closed.emit()

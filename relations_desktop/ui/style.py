@@ -1,0 +1,67 @@
+"""The look: a calm light theme with a dark sidebar (Fusion style plus a stylesheet)."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import QApplication
+
+ACCENT = "#2f6f73"
+STYLESHEET = f"""
+QMainWindow, QDialog {{ background: #f7f7f5; }}
+#sidebar {{ background: #1f2a30; }}
+#brand {{ color: #ffffff; font-size: 17pt; font-weight: 600; padding: 0 6px; }}
+#sidebarHint {{ color: #9fb0b8; padding: 0 6px; }}
+#nav {{ background: transparent; border: none; color: #d6e0e4; font-size: 11pt; outline: 0; }}
+#nav::item {{ padding: 6px 10px; border-radius: 6px; margin: 1px 0; }}
+#nav::item:selected {{ background: {ACCENT}; color: #ffffff; }}
+#nav::item:hover:!selected {{ background: #2b3a42; }}
+#pages {{ background: #f7f7f5; }}
+#viewTitle {{ font-size: 16pt; font-weight: 600; color: #1f2a30; }}
+#sessionTitle {{ font-size: 13pt; font-weight: 600; color: #1f2a30; }}
+#sectionTitle {{ font-weight: 600; color: #374151; }}
+#noteKind {{ color: {ACCENT}; font-weight: 600; }}
+#saveStatus, #hint, #statusHint {{ color: #6b7280; }}
+QLabel#message[tone="error"] {{ color: #b3261e; }}
+QLabel#message[tone="info"] {{ color: #4b5563; }}
+QTableView, QListWidget, QPlainTextEdit, QLineEdit, QComboBox, QDateEdit, QSpinBox {{
+    background: #ffffff; border: 1px solid #d9dcd6; border-radius: 6px;
+    selection-background-color: #cfe3e4; selection-color: #111827;
+}}
+QLineEdit, QComboBox, QDateEdit, QSpinBox {{ padding: 4px 6px; min-height: 20px; }}
+QPlainTextEdit#noteBody {{ padding: 10px; }}
+QTableView {{ alternate-background-color: #fafaf8; }}
+QTableView::item {{ padding: 4px 8px; }}
+QHeaderView::section {{
+    background: #f0f1ee; border: none; border-bottom: 1px solid #d9dcd6;
+    padding: 6px 8px; font-weight: 600; color: #374151;
+}}
+#notesList::item {{ padding: 6px 8px; border-bottom: 1px solid #eef0ec; }}
+#searchResults::item {{ border-bottom: 1px solid #eef0ec; }}
+QPushButton, QToolButton {{
+    background: #ffffff; border: 1px solid #cfd3cc; border-radius: 6px; padding: 5px 14px;
+}}
+QPushButton:hover, QToolButton:hover {{ background: #f0f4f4; }}
+QPushButton#primary {{ background: {ACCENT}; color: #ffffff; border-color: {ACCENT}; }}
+QPushButton#primary:hover {{ background: #275d60; }}
+QPushButton::menu-indicator {{ subcontrol-position: right center; right: 6px; }}
+QPushButton[hasMenu="true"] {{ padding-right: 24px; }}
+QPushButton:disabled {{ color: #9ca3af; }}
+#lockScreen {{ background: #1f2a30; }}
+#lockCard {{ background: #ffffff; border-radius: 10px; }}
+#lockTitle {{ font-size: 14pt; font-weight: 600; color: #1f2a30; }}
+QStatusBar {{ background: #eceeea; color: #374151; }}
+QSplitter::handle {{ background: transparent; }}
+"""
+
+
+def apply_style(app: QApplication) -> None:
+    app.setStyle("Fusion")
+    palette = app.palette()
+    palette.setColor(QPalette.ColorRole.Highlight, QColor("#cfe3e4"))
+    palette.setColor(QPalette.ColorRole.HighlightedText, QColor("#111827"))
+    app.setPalette(palette)
+    font = QFont(app.font())
+    if font.pointSizeF() < 10:
+        font.setPointSizeF(10)
+    app.setFont(font)
+    app.setStyleSheet(STYLESHEET)

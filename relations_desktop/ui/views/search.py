@@ -1,0 +1,213 @@
+"""Search every fieldnote (full text, inside the encrypted store), with filters."""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+
+from PySide6.QtCore import QDate, QModelIndex, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from relations_desktop.core.records import ParticipantRecord, SearchHit
+from relations_desktop.core.search import SearchFilters
+from relations_desktop.core.services import StoreService
+from relations_desktop.ui.labels import ENCOUNTER_TYPES, encounter_type_label, format_date
+from relations_desktop.ui.tasks import TaskRunner, describe
+from relations_desktop.ui.widgets.html_delegate import HTML_ROLE, HtmlDelegate
+
+HIT_ROLE = Qt.ItemDataRole.UserRole + 2
+MAX_RESULTS = 200
+MARK_STYLE = "background-color:#fde68a;"
+
+
+def snippet_html(hit: SearchHit) -> str:
+    """The snippet as HTML: stored text escaped, matched words in <b>."""
+    return "".join(
+        f'<b style="{MARK_STYLE}">{html.escape(text)}</b>' if is_match else html.escape(text)
+        for text, is_match in hit.snippet_parts
+    )
+
+
+def hit_html(hit: SearchHit) -> str:
+    title = html.escape(hit.encounter_title)
+    if hit.title:
+        title += " — " + html.escape(hit.title)
+    meta = html.escape(f"{encounter_type_label(hit.encounter_type)} · {format_date(hit.date)}")
+    return (
+        f'<div><span style="font-weight:600;">{title}</span>'
+        f'&nbsp;&nbsp;<span style="color:#6b7280;">{meta}</span></div>'
+        f'<div style="margin-top:4px;">{snippet_html(hit)}</div>'
+    )
+
+
+def _date_filter(parent: QWidget, label: str) -> tuple[QCheckBox, QDateEdit]:
+    check = QCheckBox(label, parent)
+    edit = QDateEdit(parent)
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("d MMM yyyy")
+    edit.setDate(QDate.currentDate())
+    edit.setEnabled(False)
+    edit.setAccessibleName(f"{label} date")
+    check.toggled.connect(edit.setEnabled)
+    return check, edit
+
+
+class SearchView(QWidget):
+    open_note = Signal(str, str)  # encounter id, note id
+    status_message = Signal(str)
+
+    def __init__(self, service: StoreService, runner: TaskRunner, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.service = service
+        self.runner = runner
+        self.hits: list[SearchHit] = []
+
+        heading = QLabel("Search", self)
+        heading.setObjectName("viewTitle")
+        self.query = QLineEdit(self)
+        self.query.setAccessibleName("Search query")
+        self.query.setPlaceholderText('Words to find, "a phrase", prefix*, OR, NOT')
+        self.query.setClearButtonEnabled(True)
+        self.query.returnPressed.connect(self.run_search)
+        self.search_button = QPushButton("Search", self)
+        self.search_button.setObjectName("primary")
+        self.search_button.clicked.connect(self.run_search)
+        query_row = QHBoxLayout()
+        query_row.addWidget(self.query, 1)
+        query_row.addWidget(self.search_button)
+
+        self.type_filter = QComboBox(self)
+        self.type_filter.setAccessibleName("Session type filter")
+        self.type_filter.addItem("Any session type", None)
+        for slug, label in ENCOUNTER_TYPES:
+            self.type_filter.addItem(label, slug)
+        self.participant_filter = QComboBox(self)
+        self.participant_filter.setAccessibleName("Participant filter")
+        self.participant_filter.addItem("Any participant", None)
+        self.from_check, self.from_date = _date_filter(self, "From")
+        self.to_check, self.to_date = _date_filter(self, "To")
+        filters = QHBoxLayout()
+        filters.addWidget(self.type_filter)
+        filters.addWidget(self.participant_filter)
+        filters.addSpacing(12)
+        filters.addWidget(self.from_check)
+        filters.addWidget(self.from_date)
+        filters.addWidget(self.to_check)
+        filters.addWidget(self.to_date)
+        filters.addStretch(1)
+
+        self.count_label = QLabel(self)
+        self.count_label.setObjectName("hint")
+        self.results = QListWidget(self)
+        self.results.setAccessibleName("Search results")
+        self.results.setObjectName("searchResults")
+        self.results.setItemDelegate(HtmlDelegate(self.results))
+        self.results.setResizeMode(QListView.ResizeMode.Adjust)
+        self.results.setWordWrap(True)
+        self.results.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        self.results.doubleClicked.connect(self._activated)
+        open_key = QShortcut(QKeySequence(Qt.Key.Key_Return), self.results)
+        open_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        open_key.activated.connect(lambda: self._activated(self.results.currentIndex()))
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 16, 20, 12)
+        layout.setSpacing(10)
+        layout.addWidget(heading)
+        layout.addLayout(query_row)
+        layout.addLayout(filters)
+        layout.addWidget(self.count_label)
+        layout.addWidget(self.results, 1)
+        self.count_label.setText("Search the text and titles of every fieldnote.")
+
+    def refresh(self) -> None:
+        """Reload the participants offered as a filter."""
+        self.runner.submit(self.service.list_participants, on_result=self._fill_participants)
+
+    def _fill_participants(self, people: list[ParticipantRecord]) -> None:
+        keep = self.participant_filter.currentData()
+        self.participant_filter.clear()
+        self.participant_filter.addItem("Any participant", None)
+        for person in people:
+            self.participant_filter.addItem(person.label, person.id)
+        self.participant_filter.setCurrentIndex(max(0, self.participant_filter.findData(keep)))
+
+    def focus_query(self) -> None:
+        self.query.setFocus()
+        self.query.selectAll()
+
+    def filters(self) -> SearchFilters:
+        return SearchFilters(
+            encounter_type=self.type_filter.currentData(),
+            participant_id=self.participant_filter.currentData(),
+            date_from=_to_date(self.from_date.date()) if self.from_check.isChecked() else None,
+            date_to=_to_date(self.to_date.date()) if self.to_check.isChecked() else None,
+        )
+
+    def run_search(self) -> None:
+        query = self.query.text().strip()
+        if not query:
+            self.count_label.setText("Type something to search for.")
+            return
+        self.count_label.setText("Searching…")
+        self.runner.submit(
+            self.service.search,
+            query,
+            self.filters(),
+            MAX_RESULTS,
+            on_result=self._show,
+            on_error=self._failed,
+        )
+
+    def _show(self, hits: list[SearchHit]) -> None:
+        self.hits = hits
+        self.results.clear()
+        for hit in hits:
+            item = QListWidgetItem(self.results)
+            item.setData(HTML_ROLE, hit_html(hit))
+            item.setData(HIT_ROLE, hit)
+            # Plain text for screen readers; the delegate draws the HTML.
+            item.setData(
+                Qt.ItemDataRole.AccessibleTextRole, f"{hit.encounter_title}: {hit.snippet('', '')}"
+            )
+        n = len(hits)
+        self.count_label.setText(
+            f"{n} result{'s' if n != 1 else ''}. Double-click one to open the note."
+            if n
+            else "Nothing found."
+        )
+
+    def _failed(self, error: BaseException) -> None:
+        self.count_label.setText(describe(error))
+
+    def _activated(self, index: QModelIndex) -> None:
+        hit = index.data(HIT_ROLE)
+        if isinstance(hit, SearchHit):
+            self.open_note.emit(hit.encounter_id, hit.ref_id)
+
+    def flush(self) -> None:
+        """Nothing is edited here."""
+
+    def wipe(self) -> None:
+        self.hits = []
+        self.results.clear()
+        self.query.clear()
+        self.participant_filter.clear()
+
+
+def _to_date(value: QDate) -> date:
+    return date(value.year(), value.month(), value.day())
