@@ -6,16 +6,15 @@ exec'd), so tests can drive every step; :func:`run_gui` wires it to a QApplicati
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
-from platformdirs import user_data_dir
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QDialog
 
 from relations_desktop.core.services import StoreService
 from relations_desktop.core.vault import vault_path
+from relations_desktop.paths import default_store_dir
 from relations_desktop.ui.context import AppContext, UiOptions
 from relations_desktop.ui.dialogs.create_store import CreateStoreDialog
 from relations_desktop.ui.dialogs.new_passphrase import NewPassphraseDialog
@@ -23,16 +22,6 @@ from relations_desktop.ui.dialogs.unlock import FileChooser, UnlockDialog, choos
 from relations_desktop.ui.main_window import MainWindow
 from relations_desktop.ui.style import apply_style
 from relations_desktop.ui.tasks import TaskRunner
-
-STORE_ENV = "RELATIONS_STORE"
-
-
-def default_store_dir() -> Path:
-    """``$RELATIONS_STORE`` if set, else the per-user data folder's ``store``."""
-    override = os.environ.get(STORE_ENV)
-    if override:
-        return Path(override).expanduser()
-    return Path(user_data_dir("relations-desktop", appauthor=False)) / "store"
 
 
 class AppController(QObject):

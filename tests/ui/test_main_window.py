@@ -9,7 +9,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from relations_desktop.core.errors import InvalidInput
 from relations_desktop.core.services import StoreService
-from relations_desktop.ui.app import STORE_ENV, run_gui
+from relations_desktop.paths import STORE_ENV
+from relations_desktop.ui.app import run_gui
 from relations_desktop.ui.dialogs.create_store import CreateStoreDialog
 from relations_desktop.ui.dialogs.new_passphrase import NewPassphraseDialog
 from relations_desktop.ui.tasks import TaskRunner

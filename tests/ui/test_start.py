@@ -9,7 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from relations_desktop.core.services import StoreService
-from relations_desktop.ui.app import STORE_ENV, AppController, default_store_dir
+from relations_desktop.paths import STORE_ENV, default_store_dir
+from relations_desktop.ui.app import AppController
 from relations_desktop.ui.dialogs.create_store import CreateStoreDialog
 from relations_desktop.ui.dialogs.unlock import UnlockDialog
 from relations_desktop.ui.main_window import MainWindow
