@@ -68,6 +68,7 @@ def fieldnote(row: Fieldnote) -> FieldnoteRecord:
         title=row.title,
         body=row.body,
         offset_seconds=row.offset_seconds,
+        recording_id=row.recording_id,
         tags=[t.name for t in row.tags],
         created_at=row.created_at,
         updated_at=row.updated_at,

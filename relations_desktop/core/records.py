@@ -69,6 +69,7 @@ class FieldnoteRecord:
     title: str
     body: str
     offset_seconds: float | None
+    recording_id: str | None
     tags: list[str]
     created_at: datetime
     updated_at: datetime
@@ -122,3 +123,29 @@ class StoreInfo:
     recovery_recipient: str | None
     database_bytes: int
     counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class JottingRecord:
+    id: str
+    offset_seconds: float
+    text: str
+
+
+@dataclass(frozen=True)
+class RecordingRecord:
+    id: str
+    encounter_id: str
+    status: str
+    source: str
+    sample_rate: int
+    channels: int
+    duration_seconds: float
+    started_at: datetime
+    ended_at: datetime | None
+    device_name: str
+    original_name: str
+    overflow_count: int
+    stop_reason: str
+    size_bytes: int
+    jottings: list[JottingRecord] = field(default_factory=list)

@@ -29,6 +29,7 @@ from relations_desktop.core.errors import (
     WrongPassphrase,
 )
 from relations_desktop.core.fsutil import make_private, make_private_dir
+from relations_desktop.core.recordings import RecordingService
 from relations_desktop.core.records import (
     AuditRecord,
     EncounterRecord,
@@ -69,6 +70,7 @@ class StoreService:
         self._sessions: sessionmaker[Session] | None = None
         self.researcher_id = ""
         self.project_id = ""
+        self.recordings = RecordingService(self)
         self._attach(key)
 
     # ----------------------------------------------------------------- lifecycle
@@ -138,6 +140,7 @@ class StoreService:
             raise
         method = "recovery-identity" if recovery_identity is not None else "passphrase"
         service.audit("store_unlocked", "store", key.store_id, method=method)
+        service.recordings.recover_interrupted()
         return service
 
     def _attach(self, key: vault.DataKey) -> None:
@@ -190,6 +193,8 @@ class StoreService:
         self.audit("store_unlocked", "store", key.store_id, method="passphrase")
 
     def close(self) -> None:
+        """Stop any recording (keeping it), lock, and let go of the store."""
+        self.recordings.stop("closed")
         self.lock()
         self._process_lock.release()
 
@@ -198,6 +203,18 @@ class StoreService:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+    def _dedicated_engine(self) -> Engine:
+        """A second engine on the same database, for a writer that must outlive a lock."""
+        if self._key is None:
+            raise StoreLocked("The store is locked; unlock it first.")
+        return make_engine(self.store_dir / DB_FILE, self._key.database_key())
+
+    def _plain_session(self) -> Session:
+        """A session without an open transaction, for short reads in a loop."""
+        if self._sessions is None:
+            raise StoreLocked("The store is locked; unlock it first.")
+        return self._sessions()
 
     @contextlib.contextmanager
     def _session(self) -> Iterator[Session]:
@@ -419,6 +436,7 @@ class StoreService:
         kind: str = FieldnoteKind.EXPANDED.value,
         title: str = "",
         offset_seconds: float | None = None,
+        recording_id: str | None = None,
     ) -> FieldnoteRecord:
         note_kind = convert.choice(FieldnoteKind, kind, "note kind")
         with self._session() as session:
@@ -429,6 +447,7 @@ class StoreService:
                 title=title.strip(),
                 body=body,
                 offset_seconds=offset_seconds,
+                recording_id=recording_id,
                 created_by=self.researcher_id,
                 updated_by=self.researcher_id,
             )

@@ -489,13 +489,15 @@ def test_fresh_store_takes_no_backup(service: StoreService) -> None:
         engine.dispose()
 
 
+REAL_HEAD = migrate.head_revision()
+
 SECOND_REVISION = '''
 """test-only second revision"""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "9999"
+down_revision = "HEAD"
 branch_labels = None
 depends_on = None
 
@@ -512,7 +514,7 @@ def downgrade() -> None:
 
 @pytest.fixture
 def two_revisions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], None]:
-    """Pretend the app gained a revision 0002 (optionally one that fails halfway)."""
+    """Pretend the app gained a revision 9999 (optionally one that fails halfway)."""
     scripts = tmp_path / "migrations"
     (scripts / "versions").mkdir(parents=True)
     shutil.copyfile(MIGRATIONS / "env.py", scripts / "env.py")
@@ -523,8 +525,8 @@ def two_revisions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[
     def install(failing: bool) -> None:
         body = SECOND_REVISION.replace(
             "    FAIL\n", '    raise RuntimeError("migration bug")\n' if failing else ""
-        )
-        (scripts / "versions" / "0002_test_only.py").write_text(body)
+        ).replace('"HEAD"', repr(REAL_HEAD))
+        (scripts / "versions" / "9999_test_only.py").write_text(body)
 
         def config() -> Config:
             cfg = Config()
@@ -543,19 +545,19 @@ def test_migration_backs_up_the_store_first(
     with StoreService.open(data_copy, PASS) as svc:
         person = svc.add_participant(markers[0], "Mother", real_name=markers[1])
     old_db = (data_copy / DB_FILE).read_bytes()
-    assert migrate.head_revision() == "0001"
+    assert migrate.head_revision() == REAL_HEAD
 
     two_revisions(False)
-    assert migrate.head_revision() == "0002"
+    assert migrate.head_revision() == "9999"
     with StoreService.open(data_copy, PASS) as svc:
-        assert svc.info().schema_revision == "0002"
+        assert svc.info().schema_revision == "9999"
         assert svc.get_participant(person.id).pseudonym == markers[0]
     folder = data_copy / migrate.BACKUP_DIR
     assert mode(folder) == 0o700
     backups = list(folder.iterdir())
     assert len(backups) == 1
     backup = backups[0]
-    assert backup.name.startswith("store-before-0001-") and backup.suffix == ".db"
+    assert backup.name.startswith(f"store-before-{REAL_HEAD}-") and backup.suffix == ".db"
     assert mode(backup) == 0o600
     assert backup.read_bytes() == old_db  # the store exactly as it was before
     assert _find_markers(data_copy, markers) == []
@@ -563,7 +565,9 @@ def test_migration_backs_up_the_store_first(
     engine = make_engine(backup, _db_key(data_copy))
     try:
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+            assert (
+                conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == REAL_HEAD
+            )
             assert (
                 conn.execute(
                     text("SELECT pseudonym FROM participant WHERE id = :i"), {"i": person.id}
@@ -589,7 +593,7 @@ def test_older_app_refuses_a_migrated_store(
 ) -> None:
     two_revisions(False)
     StoreService.open(data_copy, PASS).close()
-    monkeypatch.undo()  # back to this app, which knows only 0001
+    monkeypatch.undo()  # back to this app, which does not know 9999
     before = snapshot(data_copy)
     with pytest.raises(SchemaTooNew):
         StoreService.open(data_copy, PASS)
@@ -610,7 +614,9 @@ def test_failed_migration_leaves_the_backup(
     engine = make_engine(data_copy / DB_FILE, _db_key(data_copy))
     try:
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+            assert (
+                conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == REAL_HEAD
+            )
             assert (
                 conn.execute(
                     text("SELECT count(*) FROM sqlite_master WHERE name = 'test_only_extra'")

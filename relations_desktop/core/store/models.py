@@ -22,6 +22,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -92,6 +93,18 @@ class SiteType(enum.StrEnum):
     FAMILY_SUPPORT = "family-support"
     PREGNANCY_SERVICES = "pregnancy-services"
     OTHER = "other"
+
+
+class RecordingStatus(enum.StrEnum):
+    RECORDING = "recording"  # being captured now (or the app died: see recovery)
+    COMPLETE = "complete"
+    RECOVERED = "recovered"  # closed at the next unlock after a crash
+    IMPORTED = "imported"
+
+
+class RecordingSource(enum.StrEnum):
+    MICROPHONE = "microphone"
+    IMPORT = "import"
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -253,9 +266,47 @@ class Fieldnote(Tracked, Base):
     title: Mapped[str] = mapped_column(String(300), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     offset_seconds: Mapped[float | None] = mapped_column(Float, default=None)
+    recording_id: Mapped[str | None] = mapped_column(
+        ForeignKey("recording.id", ondelete="SET NULL"), default=None
+    )
 
     encounter: Mapped[Encounter] = relationship(back_populates="fieldnotes")
     tags: Mapped[list[Tag]] = relationship(secondary=fieldnote_tag, order_by="Tag.name")
+
+
+class Recording(Tracked, Base):
+    """Audio of an encounter, kept as ordered FLAC chunks in :class:`AudioChunk`."""
+
+    __tablename__ = "recording"
+    __table_args__ = (Index("ix_recording_encounter", "encounter_id"),)
+
+    encounter_id: Mapped[str] = mapped_column(ForeignKey("encounter.id", ondelete="CASCADE"))
+    status: Mapped[RecordingStatus] = mapped_column(_enum(RecordingStatus, "recording_status"))
+    source: Mapped[RecordingSource] = mapped_column(_enum(RecordingSource, "recording_source"))
+    sample_rate: Mapped[int]
+    channels: Mapped[int] = mapped_column(default=1)
+    codec: Mapped[str] = mapped_column(String(20), default="flac")
+    frames: Mapped[int] = mapped_column(default=0)  # final length; live length = sum of chunks
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    device_name: Mapped[str] = mapped_column(String(300), default="")
+    original_name: Mapped[str] = mapped_column(String(300), default="")
+    overflow_count: Mapped[int] = mapped_column(default=0)
+    stop_reason: Mapped[str] = mapped_column(String(40), default="")
+
+
+class AudioChunk(Base):
+    """About a second of audio, losslessly compressed (FLAC), committed as it arrives."""
+
+    __tablename__ = "audio_chunk"
+
+    recording_id: Mapped[str] = mapped_column(
+        ForeignKey("recording.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    start_frame: Mapped[int]
+    frames: Mapped[int]
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Tag(Tracked, Base):

@@ -1,110 +1,38 @@
-"""The command line: the same use cases as the GUI, headless.
-
-``relations-desktop [--store DIR] COMMAND [--json] ...``. The passphrase comes from
-``RELATIONS_PASSPHRASE``, ``--passphrase-file F`` or a prompt on a terminal, never from
-the command line. Results go to stdout (JSON with ``--json``), progress and errors to
-stderr. A bad input gets one line on stderr and a non-zero exit, never a traceback.
-"""
+"""Commands on the store itself: init, info, passwd, participants, sessions, notes, search."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import os
 import sys
-import traceback
-from collections.abc import Callable, Sequence
-from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn
 
-from relations_desktop import __version__, paths
+from relations_desktop.cli.common import (
+    NEW_PASSPHRASE_ENV,
+    PASSPHRASE_ENV,
+    ArgumentParser,
+    CommandFactory,
+    Handler,
+    Output,
+    current_passphrase,
+    new_passphrase,
+    parse_date,
+    store_dir,
+    table,
+)
 from relations_desktop.core import passphrase as strength
-from relations_desktop.core.errors import InvalidInput, RelationsError
+from relations_desktop.core.errors import InvalidInput
 from relations_desktop.core.records import to_json
 from relations_desktop.core.search import SearchFilters
 from relations_desktop.core.services import StoreService, check_can_create
 from relations_desktop.core.store.models import EncounterType, FieldnoteKind, ParticipantKind
 from relations_desktop.core.vault import check_passphrase, parse_recipient
 
-PROG = "relations-desktop"
-PASSPHRASE_ENV = "RELATIONS_PASSPHRASE"  # noqa: S105 - a variable name
-NEW_PASSPHRASE_ENV = "RELATIONS_NEW_PASSPHRASE"  # noqa: S105
 MAX_NOTE_FILE_BYTES = 64 * 1024 * 1024
 
 
-class ArgumentParser(argparse.ArgumentParser):
-    """argparse that reports a usage error in one line."""
-
-    def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"{PROG}: {message} (see '{self.prog} --help')\n")
-        raise SystemExit(2)
-
-
-class Output:
-    """Writes results as text or JSON, and progress to stderr."""
-
-    def __init__(self, as_json: bool) -> None:
-        self.as_json = as_json
-
-    def result(self, data: Any, text: str | Callable[[], str]) -> None:
-        if self.as_json:
-            print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-        else:
-            print(text() if callable(text) else text)
-
-    @staticmethod
-    def progress(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
-
-
-# ------------------------------------------------------------------- parsing
-def build_parser() -> ArgumentParser:
-    common = ArgumentParser(add_help=False)
-    # SUPPRESS keeps a sub-command's copy from overwriting a value given before it.
-    common.add_argument(
-        "--store",
-        type=Path,
-        default=argparse.SUPPRESS,
-        metavar="DIR",
-        help="the store folder (default: the user data folder)",
-    )
-    common.add_argument(
-        "--json",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="print machine-readable results",
-    )
-    common.add_argument(
-        "--passphrase-file",
-        type=Path,
-        default=argparse.SUPPRESS,
-        metavar="F",
-        help=f"read the passphrase from F (else ${PASSPHRASE_ENV} or a prompt)",
-    )
-    common.add_argument(
-        "--recovery-identity",
-        type=Path,
-        default=argparse.SUPPRESS,
-        metavar="FILE",
-        help="unlock with the team's age recovery identity (with passwd)",
-    )
-
-    parser = ArgumentParser(
-        prog=PROG, parents=[common], description="Relations Desktop: encrypted fieldwork store."
-    )
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    commands = parser.add_subparsers(
-        dest="command", metavar="COMMAND", required=True, parser_class=ArgumentParser
-    )
-
-    def command(name: str, help_text: str, sub: Any = commands) -> ArgumentParser:
-        parser: ArgumentParser = sub.add_parser(
-            name, help=help_text, parents=[common], description=help_text
-        )
-        return parser
-
+def add_commands(command: CommandFactory) -> None:
     init = command("init", "create a new encrypted store")
     init.add_argument(
         "--recovery-recipient",
@@ -165,78 +93,8 @@ def build_parser() -> ArgumentParser:
     search.add_argument("--from", dest="date_from", type=parse_date, metavar="YYYY-MM-DD")
     search.add_argument("--to", dest="date_to", type=parse_date, metavar="YYYY-MM-DD")
     search.add_argument("--limit", type=int, default=50)
-    return parser
 
 
-def parse_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
-
-
-# ---------------------------------------------------------------- passphrases
-def _read_secret_file(path: Path) -> str:
-    try:
-        data = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"Cannot read {path}: {getattr(exc, 'strerror', None) or exc}.") from exc
-    return data.splitlines()[0] if data.splitlines() else ""
-
-
-def current_passphrase(args: argparse.Namespace) -> str:
-    if getattr(args, "passphrase_file", None) is not None:
-        return _read_secret_file(args.passphrase_file)
-    if PASSPHRASE_ENV in os.environ:
-        return os.environ[PASSPHRASE_ENV]
-    if sys.stdin.isatty():
-        return getpass.getpass("Passphrase: ")
-    raise InvalidInput(f"No passphrase: set {PASSPHRASE_ENV} or use --passphrase-file.")
-
-
-def new_passphrase(env_name: str, args: argparse.Namespace | None = None) -> str:
-    if args is not None and getattr(args, "passphrase_file", None) is not None:
-        return _read_secret_file(args.passphrase_file)
-    if env_name in os.environ:
-        value = os.environ[env_name]
-    elif sys.stdin.isatty():
-        value = getpass.getpass("New passphrase: ")
-        if getpass.getpass("Repeat it: ") != value:
-            raise InvalidInput("The two passphrases differ; nothing was changed.")
-    else:
-        raise InvalidInput(f"No new passphrase: set {env_name}.")
-    assessed = strength.assess(value)
-    if value and not assessed.acceptable:
-        Output.progress(f"Warning: this passphrase is {assessed.label.lower()}. {assessed.advice}")
-    return value
-
-
-def open_store(args: argparse.Namespace) -> StoreService:
-    store = store_dir(args)
-    identity = getattr(args, "recovery_identity", None)
-    if identity is not None:
-        if args.command != "passwd":
-            raise InvalidInput(
-                "--recovery-identity is for a forgotten passphrase: use it with "
-                "'passwd' to set a new one."
-            )
-        return StoreService.open(store, recovery_identity=_read_identity(identity))
-    return StoreService.open(store, current_passphrase(args))
-
-
-def _read_identity(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"Cannot read the recovery identity {path}.") from exc
-
-
-def store_dir(args: argparse.Namespace) -> Path:
-    given = getattr(args, "store", None)
-    return Path(given) if given is not None else paths.default_store_dir()
-
-
-# ------------------------------------------------------------------- commands
 def cmd_init(args: argparse.Namespace, out: Output) -> None:
     folder = store_dir(args).expanduser().absolute()
     check_can_create(folder)
@@ -400,17 +258,7 @@ def cmd_search(service: StoreService, args: argparse.Namespace, out: Output) -> 
     out.result(data, text)
 
 
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    if not rows:
-        return "(none)"
-    widths = [max(len(str(v)) for v in col) for col in zip(headers, *rows, strict=False)]
-    return "\n".join(
-        "  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=False)).rstrip()
-        for row in [headers, *rows]
-    )
-
-
-HANDLERS: dict[str, Callable[[StoreService, argparse.Namespace, Output], None]] = {
+HANDLERS: dict[str, Handler] = {
     "info": cmd_info,
     "passwd": cmd_passwd,
     "participant": cmd_participant,
@@ -418,32 +266,3 @@ HANDLERS: dict[str, Callable[[StoreService, argparse.Namespace, Output], None]] 
     "note": cmd_note,
     "search": cmd_search,
 }
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    out = Output(bool(getattr(args, "json", False)))
-    try:
-        if args.command == "init":
-            cmd_init(args, out)
-        else:
-            with open_store(args) as service:
-                HANDLERS[args.command](service, args, out)
-    except RelationsError as exc:
-        sys.stderr.write(f"{PROG}: {exc.message}\n")
-        return exc.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write(f"{PROG}: interrupted.\n")
-        return 130
-    except Exception as exc:  # a bug: one line unless debugging is asked for
-        if os.environ.get("RELATIONS_DEBUG"):
-            traceback.print_exc()
-        sys.stderr.write(
-            f"{PROG}: internal error ({type(exc).__name__}: {exc}); "
-            "nothing further was changed. Set RELATIONS_DEBUG=1 for details.\n"
-        )
-        return 70
-    return 0

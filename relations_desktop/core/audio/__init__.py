@@ -1,0 +1,1 @@
+"""Audio: capture, the chunk codec, storage of chunks, import, export and playback."""
