@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +11,25 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from relations_desktop.core.services import StoreService
+
+def _isolate_pulseaudio_clients() -> None:
+    """Keep libpulse (loaded with PortAudio) from writing under HOME or /tmp, or
+    autospawning a daemon, in tests that do not start the virtual microphone."""
+    if "PULSE_SERVER" in os.environ:
+        return
+    folder = Path(tempfile.mkdtemp(prefix="relations-pulse-client-"))
+    config = folder / "client.conf"
+    config.write_text("autospawn = no\n", encoding="utf-8")
+    os.environ.update(
+        PULSE_RUNTIME_PATH=str(folder / "runtime"),
+        PULSE_STATE_PATH=str(folder / "state"),
+        PULSE_CLIENTCONFIG=str(config),
+    )
+
+
+_isolate_pulseaudio_clients()
+
+from relations_desktop.core.services import StoreService  # noqa: E402 - after the env set-up
 
 PASSPHRASE = "kitchen table methadone bairns"
 
