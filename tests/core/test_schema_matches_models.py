@@ -108,8 +108,8 @@ def test_a_first_schema_store_upgrades_with_its_data_and_search(tmp_path: Path) 
         )
         conn.execute(
             text(
-                "INSERT INTO fieldnote (id, encounter_id, kind, title, body, created_at, updated_at) "
-                "VALUES ('n', 'e', 'expanded', '', 'The pharmacy was shut.', :t, :t)"
+                "INSERT INTO fieldnote (id, encounter_id, kind, title, body, created_at, "
+                "updated_at) VALUES ('n', 'e', 'expanded', '', 'The pharmacy was shut.', :t, :t)"
             ),
             {"t": now},
         )
@@ -119,7 +119,8 @@ def test_a_first_schema_store_upgrades_with_its_data_and_search(tmp_path: Path) 
     with engine.begin() as conn:
         hits = conn.execute(
             text(
-                "SELECT d.ref_id FROM search_index JOIN search_doc d ON d.doc_id = search_index.rowid "
+                "SELECT d.ref_id FROM search_index "
+                "JOIN search_doc d ON d.doc_id = search_index.rowid "
                 "WHERE search_index MATCH 'pharmacy'"
             )
         ).all()

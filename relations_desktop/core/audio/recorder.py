@@ -13,6 +13,7 @@ the disk is full.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import queue
@@ -134,9 +135,20 @@ class Recorder:
             raise RuntimeError("a recorder starts once")
         now = self._clock()
         self._last_signal = self._last_block = now
-        self._stream = self.backend.open_input(
-            self.device, self.rate, self._block_frames, self._callback, self._on_finished
-        )
+        try:
+            self._stream = self.backend.open_input(
+                self.device, self.rate, self._block_frames, self._callback, self._on_finished
+            )
+        except BaseException:
+            # No writer was started: stop here, so that nobody waits for one.
+            self._stop_request = self._stop_reason = "device-error"
+            self._state = "stopped"
+            try:
+                self.sink.finish(0, 0, self._stop_reason)
+            except Exception:
+                log.exception("Closing the recording failed")
+            self._stopped.set()
+            raise
         self._writer = threading.Thread(
             target=self._write_loop, name="recorder-writer", daemon=True
         )
@@ -244,7 +256,11 @@ class Recorder:
             if self._stop_request:
                 return
             self._stop_request = reason
-        self._queue.put(_STOP)
+        # Never block: the caller may be the writer itself (low disk), or PortAudio's
+        # thread while the writer closes the stream; a full queue would wait forever.
+        # The writer also checks the request after every item.
+        with contextlib.suppress(queue.Full):
+            self._queue.put_nowait(_STOP)
 
     def _write_loop(self) -> None:
         pending: list[Samples] = []
@@ -264,6 +280,8 @@ class Recorder:
                     pending, pending_frames = self._flush(pending, self._chunk_frames)
                 if self._device_silent():
                     self._request_stop("device-lost")
+                if self._stop_request:
+                    break
             self._close_stream()
             # Whatever arrived before the stream closed still belongs to the recording.
             while True:
