@@ -76,3 +76,9 @@ class StoreLocked(RelationsError):
     """An operation needs an unlocked store."""
 
     exit_code = 9
+
+
+class Cancelled(RelationsError):
+    """The user cancelled a long piece of work; nothing of it was kept."""
+
+    exit_code = 130

@@ -96,7 +96,9 @@ class RecordingService:
                 session.add(recording)
                 session.flush()
                 recording_id = recording.id
-            sink = chunks.DatabaseChunkSink(self._store._dedicated_engine(), recording_id)
+            sink = chunks.DatabaseChunkSink(
+                self._store._dedicated_engine(), recording_id, self._store.researcher_id
+            )
             store_dir = self._store.store_dir
             recorder = Recorder(
                 sink,
@@ -122,17 +124,8 @@ class RecordingService:
         active = self._active
         if active is None:
             return None
-        summary = active.stop(reason)
+        summary = active.stop(reason)  # the sink closes and audits the recording
         self._active = None
-        if not self._store.is_locked:
-            self._store.audit(
-                "recording_stopped",
-                "recording",
-                active.recording_id,
-                seconds=round(summary.seconds, 3),
-                reason=summary.stop_reason,
-                overflows=summary.overflows,
-            )
         return summary
 
     def add_jotting(self, text: str) -> FieldnoteRecord:

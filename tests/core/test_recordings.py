@@ -22,7 +22,13 @@ from sqlalchemy import select
 
 from relations_desktop.core.audio.codec import decode_flac
 from relations_desktop.core.audio.devices import AudioUnavailable
-from relations_desktop.core.errors import InvalidInput, NotFound, RelationsError, StoreLocked
+from relations_desktop.core.errors import (
+    Cancelled,
+    InvalidInput,
+    NotFound,
+    RelationsError,
+    StoreLocked,
+)
 from relations_desktop.core.recordings import ActiveRecording
 from relations_desktop.core.services import StoreService
 from relations_desktop.core.store.models import AudioChunk
@@ -491,7 +497,7 @@ def test_cancelling_an_import_stores_nothing(
         return len(asked) > 20  # well into the file
 
     path, _ = audio_files["interview-48k.wav"]
-    with pytest.raises(InvalidInput, match="cancelled"):
+    with pytest.raises(Cancelled, match="cancelled"):
         service.recordings.import_file(encounter_id, path, cancelled=cancelled)
     assert len(asked) == 21
     assert service.recordings.count() == 0

@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from relations_desktop.core.audio.codec import Samples, decode_flac
 from relations_desktop.core.audio.recorder import DiskFull
-from relations_desktop.core.store.models import AudioChunk, Recording, RecordingStatus
+from relations_desktop.core.store.models import (
+    AudioChunk,
+    AuditEvent,
+    Recording,
+    RecordingStatus,
+)
 
 READ_BATCH = 32  # chunks per query while streaming audio out (~32 s, ~2 MB)
 
@@ -25,11 +30,16 @@ class DatabaseChunkSink:
     """Commits every chunk of one recording at once, in its own transaction."""
 
     def __init__(
-        self, engine: Engine, recording_id: str, on_finish: Callable[[], None] = lambda: None
+        self,
+        engine: Engine,
+        recording_id: str,
+        researcher_id: str | None = None,
+        on_finish: Callable[[], None] = lambda: None,
     ) -> None:
         self._engine = engine
         self._sessions = sessionmaker(engine)
         self.recording_id = recording_id
+        self.researcher_id = researcher_id
         self._on_finish = on_finish
 
     def write_chunk(self, seq: int, start_frame: int, frames: int, data: bytes) -> None:
@@ -50,6 +60,8 @@ class DatabaseChunkSink:
             raise
 
     def finish(self, frames: int, overflows: int, stop_reason: str) -> None:
+        """Close the recording and audit it, through this engine: the app may be locked,
+        and the recorder may have stopped by itself (device lost, disk low)."""
         try:
             with self._sessions.begin() as session:
                 session.execute(
@@ -61,6 +73,22 @@ class DatabaseChunkSink:
                         overflow_count=overflows,
                         stop_reason=stop_reason,
                         ended_at=datetime.now(UTC),
+                    )
+                )
+                rate = session.scalar(
+                    select(Recording.sample_rate).where(Recording.id == self.recording_id)
+                )
+                session.add(
+                    AuditEvent(
+                        researcher_id=self.researcher_id,
+                        action="recording_stopped",
+                        target_type="recording",
+                        target_id=self.recording_id,
+                        detail={
+                            "seconds": round(frames / (rate or 1), 3),
+                            "reason": stop_reason,
+                            "overflows": overflows,
+                        },
                     )
                 )
         finally:

@@ -19,7 +19,7 @@ import numpy as np
 import soundfile
 
 from relations_desktop.core.audio.codec import Samples
-from relations_desktop.core.errors import InvalidInput, RelationsError
+from relations_desktop.core.errors import Cancelled, InvalidInput, RelationsError
 
 EXPORT_FORMATS = {"flac": ("FLAC", "PCM_16"), "wav": ("WAV", "PCM_16")}
 # A file that decodes to less than its header declares was cut short (an interrupted
@@ -83,7 +83,7 @@ def decode(
                 declared = float(stream.duration * stream.time_base)
             for frame in container.decode(stream):
                 if cancelled():
-                    raise InvalidInput("The import was cancelled; nothing was stored.")
+                    raise Cancelled("The import was cancelled; nothing was stored.")
                 for out in resampler.resample(frame):
                     block = out.to_ndarray().reshape(-1).astype(np.int16, copy=False)
                     pending.append(block)
