@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QDialog
 
+from relations_desktop.core.audio.devices import AudioBackend
 from relations_desktop.core.services import StoreService
 from relations_desktop.core.vault import vault_path
 from relations_desktop.paths import default_store_dir
@@ -36,12 +37,14 @@ class AppController(QObject):
         *,
         options: UiOptions | None = None,
         choose_file: FileChooser = choose_identity_file,
+        audio_backend: AudioBackend | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.store_dir = store_dir
         self.runner = runner
         self.options = options or UiOptions()
+        self.audio_backend = audio_backend
         self.choose_file = choose_file
         self.dialog: QDialog | None = None
         self.service: StoreService | None = None
@@ -82,7 +85,8 @@ class AppController(QObject):
     def _show_window(self) -> None:
         assert self.service is not None
         self.dialog = None
-        window = MainWindow(AppContext(self.service, self.runner, self.options))
+        context = AppContext(self.service, self.runner, self.options, self.audio_backend)
+        window = MainWindow(context)
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         window.closed.connect(self._window_closed)
         self.window = window
@@ -100,9 +104,13 @@ class AppController(QObject):
         self.finished.emit(code)
 
     def shutdown(self) -> None:
-        """Close the window (saving), finish queued work, close the store."""
+        """Close the window (saving), finish queued work, close the store.
+
+        A recording still running is stopped and kept: nobody is there to ask.
+        """
         if self.window is not None:
             window, self.window = self.window, None
+            window.ask_stop = lambda answer: answer(True)
             if window.isVisible():
                 window.close()
         self.runner.wait_idle()

@@ -1,6 +1,7 @@
 """Locking: an idle watcher for the whole application, and the lock screen.
 
-The lock screen holds nothing of the data: a passphrase field and an Unlock button.
+The lock screen holds nothing of the data: a passphrase field, an Unlock button, and
+while a recording goes on, a discreet "● Recording — 00:12:34" (no session, no names).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from relations_desktop.ui.labels import format_clock
 from relations_desktop.ui.widgets.message import MessageLabel
 
 ACTIVITY = frozenset(
@@ -105,6 +107,11 @@ class LockScreen(QWidget):
         self.unlock_button.setAccessibleName("Unlock")
         self.unlock_button.clicked.connect(self.submit)
         self.message = MessageLabel(card)
+        self.recording_label = QLabel(card)
+        self.recording_label.setObjectName("lockRecording")
+        self.recording_label.setAccessibleName("Recording in progress")
+        self.recording_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.recording_label.hide()
         inner = QVBoxLayout(card)
         inner.setContentsMargins(28, 28, 28, 28)
         inner.setSpacing(12)
@@ -113,10 +120,21 @@ class LockScreen(QWidget):
         inner.addWidget(self.passphrase)
         inner.addWidget(self.unlock_button)
         inner.addWidget(self.message)
+        inner.addWidget(self.recording_label)
         outer = QVBoxLayout(self)
         outer.addStretch(1)
         outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
         outer.addStretch(2)
+
+    def show_recording(self, seconds: float | None, paused: bool = False) -> None:
+        """The recording indicator: elapsed time only; None hides it."""
+        if seconds is None:
+            self.recording_label.hide()
+            self.recording_label.clear()
+            return
+        state = "Recording paused" if paused else "Recording"
+        self.recording_label.setText(f"● {state} — {format_clock(seconds)}")
+        self.recording_label.show()
 
     def reset(self) -> None:
         self.passphrase.clear()

@@ -2,7 +2,9 @@
 
 Locking saves the open note, destroys the whole workspace (so no widget or model keeps
 any of the data), locks the store (the key is wiped) and shows only the lock screen.
-Unlocking builds a fresh workspace.
+Unlocking builds a fresh workspace. A recording goes on through a lock: it belongs to
+the core and to the :class:`RecordingMonitor` held here, and the lock screen shows only
+that it runs and for how long. Closing the window while recording asks first.
 """
 
 from __future__ import annotations
@@ -10,16 +12,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
+import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDialog, QLabel, QMainWindow, QMenu, QStackedWidget, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
 
+from relations_desktop.core.audio.recorder import RecorderStatus
 from relations_desktop.core.records import FieldnoteRecord
 from relations_desktop.ui.context import AppContext
 from relations_desktop.ui.dialogs.new_passphrase import NewPassphraseDialog
 from relations_desktop.ui.dialogs.settings import SettingsDialog
+from relations_desktop.ui.labels import format_clock
 from relations_desktop.ui.lock import IdleWatcher, LockScreen
 from relations_desktop.ui.messages import show_error
+from relations_desktop.ui.recording_monitor import Answer, RecordingMonitor, ask_stop_recording
+from relations_desktop.ui.recovered import Recovered, collect_recovered, show_recovered
 from relations_desktop.ui.tasks import describe
 from relations_desktop.ui.views.note_editor import NoteEditor
 from relations_desktop.ui.workspace import PARTICIPANTS, SEARCH, SESSIONS, Workspace
@@ -40,6 +55,12 @@ class MainWindow(QMainWindow):
         self._drafts: dict[str, tuple[str, str]] = {}
         self._close_anyway = False
         self._locking = False
+        self._jotting_draft = ""
+        self._recovered_shown: set[str] = set()
+        self._quit_after_stop = False
+        self.stop_prompt: QMessageBox | None = None
+        # How closing while recording asks; tests give an answer directly.
+        self.ask_stop: Callable[[Answer], None] = self._ask_stop_recording
         self.auto_lock_minutes = 10
         self.setWindowTitle("Relations Desktop")
         self.resize(1200, 800)
@@ -52,7 +73,25 @@ class MainWindow(QMainWindow):
         self.auto_lock_label = QLabel(self)
         self.auto_lock_label.setObjectName("statusHint")
         self.statusBar().addPermanentWidget(self.auto_lock_label)
+        self.recording_hint = QLabel(self)
+        self.recording_hint.setObjectName("recordingHint")
+        self.recording_hint.setAccessibleName("Recording in progress")
+        self.recording_hint.hide()
+        self.statusBar().addPermanentWidget(self.recording_hint)
         self.runner.failed.connect(self._show_error)
+
+        options = context.options
+        self.monitor = RecordingMonitor(
+            self.service,
+            self.runner,
+            backend=context.audio_backend,
+            poll_ms=options.status_poll_ms,
+            recorder_options=options.recorder_options,
+            parent=self,
+        )
+        self.monitor.status_changed.connect(self._recording_status)
+        self.monitor.stopped.connect(self._recording_ended)
+        self.monitor.stopped_by_itself.connect(self._show_error)
 
         self.idle = IdleWatcher(context.options.idle_ms or 10 * MINUTE_MS, self)
         self.idle.idle.connect(self.lock)
@@ -112,6 +151,12 @@ class MainWindow(QMainWindow):
             session, "&New session…", "Ctrl+N", self._new_session
         )
         self._action(session, "New &note", "Ctrl+Shift+N", self._new_note)
+        recording = bar.addMenu("&Recording")
+        self.record_action = self._action(recording, "&Record…", "Ctrl+R", self._record)
+        self.pause_action = self._action(recording, "&Pause / resume", "Ctrl+P", self._toggle_pause)
+        self.stop_action = self._action(
+            recording, "&Stop recording", "Ctrl+Shift+S", self._stop_recording
+        )
 
     def _set_data_actions(self, enabled: bool) -> None:
         for action in self._data_actions:
@@ -133,6 +178,20 @@ class MainWindow(QMainWindow):
         if self.workspace is not None:
             self.workspace.new_note()
 
+    def _record(self) -> None:
+        if self.workspace is not None:
+            self.workspace.record()
+
+    def _toggle_pause(self) -> None:
+        if self.workspace is not None:
+            self.workspace.toggle_pause()
+
+    def _stop_recording(self) -> None:
+        if self.workspace is not None:
+            self.workspace.stop_recording()
+        else:
+            self.monitor.stop()
+
     # --------------------------------------------------------------- workspace
     @property
     def is_locked(self) -> bool:
@@ -146,13 +205,25 @@ class MainWindow(QMainWindow):
             debounce_ms=options.autosave_debounce_ms,
             max_interval_ms=options.autosave_max_ms,
         )
-        self.workspace = Workspace(self.service, self.runner, self.stack, note_editor=editor)
+        self.workspace = Workspace(
+            self.service,
+            self.runner,
+            self.stack,
+            note_editor=editor,
+            context=self.context,
+            monitor=self.monitor,
+        )
         self.workspace.status_message.connect(self._status)
         self.workspace.save_failed.connect(self._show_error)
         self.stack.addWidget(self.workspace)
         self.stack.setCurrentWidget(self.workspace)
+        self.workspace.restore_jotting(self._jotting_draft)
+        self._jotting_draft = ""
         self._set_data_actions(True)
         self.idle.start()
+        self.runner.submit(
+            collect_recovered, self.service, on_result=self._show_recovered, owner=self
+        )
 
     def _destroy_workspace(self) -> None:
         workspace, self.workspace = self.workspace, None
@@ -178,9 +249,11 @@ class MainWindow(QMainWindow):
         self._locking = True
         self.idle.stop()
         self._close_dialogs()
+        self.workspace.stop_playback()  # playback reads the store: stop it first
         self.workspace.flush()
         self.runner.wait_idle(5_000)  # the last save, so a failure keeps its text
         self._drafts.update(self.workspace.unsaved_drafts())
+        self._jotting_draft = self.workspace.unsaved_jotting()
         self._destroy_workspace()
         self._set_data_actions(False)
         self.lock_action.setEnabled(False)
@@ -259,6 +332,50 @@ class MainWindow(QMainWindow):
         self.dialog = dialog
         dialog.open()
 
+    # --------------------------------------------------------------- recording
+    def _recording_status(self, status: RecorderStatus) -> None:
+        if status.state == "stopped":
+            self.lock_screen.show_recording(None)
+            self.recording_hint.hide()
+            return
+        paused = status.state == "paused"
+        self.lock_screen.show_recording(status.recorded_seconds, paused)
+        state = "Recording paused" if paused else "Recording"
+        self.recording_hint.setText(f"● {state} {format_clock(status.recorded_seconds)}")
+        self.recording_hint.setVisible(not self.is_locked)
+
+    def _recording_ended(self, *_args: object) -> None:
+        self.lock_screen.show_recording(None)
+        self.recording_hint.hide()
+        if self._quit_after_stop:
+            self._quit_after_stop = False
+            self.close()
+
+    def _show_recovered(self, items: list[Recovered]) -> None:
+        new = [i for i in items if i.recording_id not in self._recovered_shown]
+        if not new or self.is_locked:
+            return
+        self._recovered_shown.update(i.recording_id for i in new)
+        self.dialog = show_recovered(self, new)
+
+    def _ask_stop_recording(self, answer: Answer) -> None:
+        self.stop_prompt = ask_stop_recording(self, answer)
+
+    def _prompt_open(self) -> bool:
+        prompt = self.stop_prompt
+        return prompt is not None and shiboken6.isValid(prompt) and prompt.isVisible()
+
+    def _stop_answered(self, stop: bool) -> None:
+        self.stop_prompt = None
+        if not stop:
+            return
+        if not self.monitor.is_running:  # it stopped by itself meanwhile
+            self.close()
+            return
+        self._quit_after_stop = True
+        self._status("Stopping the recording…")
+        self._stop_recording()
+
     # ------------------------------------------------------------------ status
     def _status(self, text: str) -> None:
         self.statusBar().showMessage(text, 5_000)
@@ -268,7 +385,13 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------- close
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.monitor.is_running:
+            event.ignore()
+            if not self._quit_after_stop and not self._prompt_open():
+                self.ask_stop(self._stop_answered)
+            return
         if self.workspace is not None:
+            self.workspace.stop_playback()
             self.workspace.flush()
             self.runner.wait_idle(10_000)
             self._drafts.update(self.workspace.unsaved_drafts())

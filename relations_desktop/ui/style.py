@@ -6,6 +6,7 @@ from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
 ACCENT = "#2f6f73"
+RECORD = "#c62828"
 STYLESHEET = f"""
 QMainWindow, QDialog {{ background: #f7f7f5; }}
 #sidebar {{ background: #1f2a30; }}
@@ -50,6 +51,31 @@ QPushButton:disabled {{ color: #9ca3af; }}
 #lockCard {{ background: #ffffff; border-radius: 10px; }}
 #lockTitle {{ font-size: 14pt; font-weight: 600; color: #1f2a30; }}
 QStatusBar {{ background: #eceeea; color: #374151; }}
+#recordingCard {{ background: #ffffff; border: 1px solid #e3e5e0; border-radius: 10px; }}
+#recTimer {{
+    font-size: 40pt; color: #1f2a30;
+    font-family: "DejaVu Sans Mono", "Menlo", "Consolas", monospace;
+}}
+#recState {{ font-weight: 600; color: #6b7280; font-size: 11pt; }}
+#recState[tone="recording"] {{ color: {RECORD}; }}
+#recState[tone="paused"] {{ color: #a16207; }}
+#recWarning {{ font-weight: 600; }}
+QLabel[tone="warning"] {{ color: #b45309; }}
+#recInfo {{ color: #4b5563; }}
+QPushButton#record {{ background: {RECORD}; color: #ffffff; border-color: {RECORD}; }}
+QPushButton#record:hover {{ background: #a82020; }}
+QPushButton#record:disabled {{ background: #eec5c1; border-color: #eec5c1; color: #ffffff; }}
+#lockRecording {{ color: {RECORD}; font-weight: 600; }}
+#recordingHint {{ color: {RECORD}; font-weight: 600; padding: 0 8px; }}
+QLineEdit#jotting {{ padding: 8px 10px; font-size: 11pt; }}
+#jottingsList::item {{ padding: 4px 8px; border-bottom: 1px solid #eef0ec; }}
+#playerTime {{ color: #374151; min-width: 96px; qproperty-alignment: AlignCenter; }}
+QSlider::groove:horizontal {{ height: 6px; background: #e1e4de; border-radius: 3px; }}
+QSlider::sub-page:horizontal {{ background: #9cc5c7; border-radius: 3px; }}
+QSlider::handle:horizontal {{
+    background: #ffffff; border: 1px solid {ACCENT}; width: 14px; margin: -5px 0;
+    border-radius: 7px;
+}}
 QSplitter::handle {{ background: transparent; }}
 """
 

@@ -1,4 +1,9 @@
-"""The unlocked workspace: a sidebar and the three views. Destroyed whole on lock."""
+"""The unlocked workspace: a sidebar and the views. Destroyed whole on lock.
+
+The recording screen is a page of its own, listed in the sidebar once opened. The
+recording itself lives on in the :class:`RecordingMonitor` the main window owns, so a
+workspace built after unlock shows the running recording again.
+"""
 
 from __future__ import annotations
 
@@ -13,17 +18,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from relations_desktop.core.records import StoreInfo
+from relations_desktop.core.audio.recorder import RecordingSummary
+from relations_desktop.core.recordings import ActiveRecording
+from relations_desktop.core.records import EncounterRecord, StoreInfo
 from relations_desktop.core.services import StoreService
+from relations_desktop.ui.context import AppContext
 from relations_desktop.ui.labels import NOTE_KINDS
+from relations_desktop.ui.recording_monitor import RecordingMonitor
 from relations_desktop.ui.tasks import TaskRunner, discard
 from relations_desktop.ui.views.note_editor import NoteEditor
 from relations_desktop.ui.views.participants import ParticipantsView
+from relations_desktop.ui.views.recording import RecordingView
 from relations_desktop.ui.views.search import SearchView
 from relations_desktop.ui.views.sessions import SessionsView
 
-SESSIONS, PARTICIPANTS, SEARCH = range(3)
-PAGES = (("Sessions", "Ctrl+1"), ("Participants", "Ctrl+2"), ("Search", "Ctrl+3"))
+SESSIONS, PARTICIPANTS, SEARCH, RECORDING = range(4)
+PAGES = (
+    ("Sessions", "Ctrl+1"),
+    ("Participants", "Ctrl+2"),
+    ("Search", "Ctrl+3"),
+    ("Recording", "Ctrl+R"),
+)
 
 
 class Workspace(QWidget):
@@ -37,11 +52,22 @@ class Workspace(QWidget):
         parent: QWidget | None = None,
         *,
         note_editor: NoteEditor | None = None,
+        context: AppContext | None = None,
+        monitor: RecordingMonitor | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("workspace")
         self.service = service
         self.runner = runner
+        self.context = context or AppContext(service, runner)
+        self.monitor = monitor or RecordingMonitor(
+            service,
+            runner,
+            backend=self.context.audio_backend,
+            poll_ms=self.context.options.status_poll_ms,
+            recorder_options=self.context.options.recorder_options,
+            parent=self,
+        )
 
         self.sidebar = QWidget(self)
         self.sidebar.setObjectName("sidebar")
@@ -72,16 +98,22 @@ class Workspace(QWidget):
         side.addWidget(self.nav, 1)
         side.addWidget(self.researcher_label)
 
-        self.sessions = SessionsView(service, runner, note_editor=note_editor)
+        self.nav.item(RECORDING).setHidden(True)  # listed once the screen is opened
+
+        self.sessions = SessionsView(service, runner, note_editor=note_editor, context=self.context)
         self.participants = ParticipantsView(service, runner)
         self.search = SearchView(service, runner)
+        self.recording = RecordingView(self.context, self.monitor)
         self.pages = QStackedWidget(self)
         self.pages.setObjectName("pages")
-        for view in (self.sessions, self.participants, self.search):
+        for view in (self.sessions, self.participants, self.search, self.recording):
             self.pages.addWidget(view)
             view.status_message.connect(self.status_message)
         self.sessions.note_editor.save_failed.connect(self.save_failed)
         self.search.open_note.connect(self.open_note)
+        self.sessions.record_requested.connect(self.open_recording)
+        self.recording.back_requested.connect(self.show_session_recording)
+        self.monitor.stopped.connect(self._recording_stopped)
         self.nav.currentRowChanged.connect(self._page_changed)
 
         layout = QHBoxLayout(self)
@@ -93,6 +125,8 @@ class Workspace(QWidget):
         self.nav.setCurrentRow(SESSIONS)
         self.sessions.refresh()
         runner.submit(service.info, on_result=self._show_info)
+        if self.monitor.active is not None:  # rebuilt after unlock: back to the recording
+            self._show_recording_page()
 
     def _show_info(self, info: StoreInfo) -> None:
         self.project_label.setText(info.project_name)
@@ -125,6 +159,45 @@ class Workspace(QWidget):
         self.show_page(SESSIONS)
         self.sessions.new_note(NOTE_KINDS[0][0])
 
+    # -------------------------------------------------------------- recording
+    def record(self) -> None:
+        """Ctrl+R: open the recording screen for the session shown; there, start."""
+        if self.current_page == RECORDING and self.recording.can_start:
+            self.recording.start()
+        elif self.monitor.is_running:
+            self._show_recording_page()
+        elif self.sessions.current is not None:
+            self.open_recording(self.sessions.current)
+        else:
+            self.status_message.emit("Select or create a session first.")
+
+    def open_recording(self, encounter: EncounterRecord) -> None:
+        self.sessions.flush()
+        self.stop_playback()  # the speakers would be recorded too
+        self.recording.open_for(encounter)
+        self._show_recording_page()
+
+    def _show_recording_page(self) -> None:
+        self.nav.item(RECORDING).setHidden(False)
+        self.show_page(RECORDING)
+
+    def toggle_pause(self) -> None:
+        self.recording.toggle_pause()
+
+    def stop_recording(self) -> None:
+        self.recording.stop()
+
+    def show_session_recording(self, encounter_id: str, recording_id: str) -> None:
+        self.show_page(SESSIONS)
+        self.sessions.show_recording(encounter_id, recording_id)
+
+    def _recording_stopped(
+        self, active: ActiveRecording | None, _summary: RecordingSummary | None
+    ) -> None:
+        current = self.sessions.current
+        if active is not None and current is not None and current.id == active.encounter_id:
+            self.sessions.show_recording(active.encounter_id, active.recording_id)
+
     def focus_search(self) -> None:
         self.show_page(SEARCH)
         self.search.focus_query()
@@ -137,6 +210,16 @@ class Workspace(QWidget):
         """Send every pending edit to the store (before lock and close)."""
         self.sessions.flush()
 
+    def stop_playback(self) -> None:
+        """Playback reads the store: it must stop before the store is locked."""
+        self.sessions.stop_playback()
+
+    def unsaved_jotting(self) -> str:
+        return self.recording.unsaved_jotting()
+
+    def restore_jotting(self, text: str) -> None:
+        self.recording.restore_jotting(text)
+
     def unsaved_drafts(self) -> dict[str, tuple[str, str]]:
         return self.sessions.note_editor.unsaved_drafts()
 
@@ -146,6 +229,9 @@ class Workspace(QWidget):
         Nothing may load again: results still on their way are dropped, and emptying a
         list must not select (and so fetch) another item.
         """
+        self.stop_playback()
+        self.recording.wipe()  # lets go of the monitor, which lives on
+        self.monitor.stopped.disconnect(self._recording_stopped)
         discard(self)
         for widget in self.findChildren(QWidget):
             widget.blockSignals(True)

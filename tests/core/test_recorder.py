@@ -134,7 +134,9 @@ def test_recorder_into_the_database(service: StoreService) -> None:
     """The real sink: its own engine, one committed transaction per chunk."""
     recording_id = new_recording(service)
     finished = threading.Event()
-    sink = chunks.DatabaseChunkSink(service._dedicated_engine(), recording_id, on_finish=finished.set)
+    sink = chunks.DatabaseChunkSink(
+        service._dedicated_engine(), recording_id, on_finish=finished.set
+    )
     backend = FakeBackend(rate=RATE)
     recorder = Recorder(sink, backend, RATE)
     recorder.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QModelIndex, Qt
@@ -19,12 +20,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from relations_desktop.core.recordings import ActiveRecording
 from relations_desktop.core.services import StoreService
 from relations_desktop.ui.context import AppContext, UiOptions
 from relations_desktop.ui.main_window import MainWindow
 from relations_desktop.ui.style import apply_style
 from relations_desktop.ui.tasks import TaskRunner
 from relations_desktop.ui.widgets.html_delegate import HTML_ROLE
+from relations_desktop.ui.workspace import RECORDING
+from tests.ui.fake_audio import FakeBackend
 
 # Short autosave timings; idle lock far away unless a test asks for it.
 FAST = UiOptions(idle_ms=600_000, autosave_debounce_ms=150, autosave_max_ms=400)
@@ -50,8 +54,8 @@ WindowFactory = Callable[..., MainWindow]
 def make_window(qtbot, service: StoreService, runner: TaskRunner) -> Iterator[WindowFactory]:
     windows: list[MainWindow] = []
 
-    def make(options: UiOptions = FAST) -> MainWindow:
-        window = MainWindow(AppContext(service, runner, options))
+    def make(options: UiOptions = FAST, **context: Any) -> MainWindow:
+        window = MainWindow(AppContext(service, runner, options, **context))
         windows.append(window)
         window.show()
         qtbot.waitExposed(window)
@@ -61,8 +65,12 @@ def make_window(qtbot, service: StoreService, runner: TaskRunner) -> Iterator[Wi
 
     yield make
     for window in windows:
+        window.ask_stop = lambda answer: answer(True)  # a recording left running stops
         if window.isVisible():
             window.close()
+            runner.wait_idle()
+            if window.isVisible():
+                qtbot.waitUntil(lambda w=window: not w.isVisible(), timeout=5000)
     runner.wait_idle()
 
 
@@ -117,3 +125,36 @@ def all_texts(*, flush: bool = True) -> str:
     if flush:
         flush_deletes()
     return "\n".join(t for w in QApplication.allWidgets() for t in widget_texts(w))
+
+
+# Recording: fast status polling, a short silence warning, and a device timeout far
+# away (the fake microphone only sends what a test feeds it).
+REC = UiOptions(
+    idle_ms=600_000,
+    autosave_debounce_ms=150,
+    autosave_max_ms=400,
+    status_poll_ms=20,
+    silence_warning_ms=300,
+    recorder_options={"device_timeout": 60.0},
+)
+
+
+@pytest.fixture
+def backend() -> FakeBackend:
+    return FakeBackend()
+
+
+def start_recording(qtbot, window: MainWindow) -> ActiveRecording:
+    """Ctrl+R opens the recording screen for the selected session, Ctrl+R again starts."""
+    sessions = window.workspace.sessions
+    qtbot.waitUntil(lambda: sessions.current is not None, timeout=3000)
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    qtbot.keyClick(window, Qt.Key.Key_R, ctrl)
+    view = window.workspace.recording
+    assert window.workspace.current_page == RECORDING
+    qtbot.waitUntil(lambda: view.device_combo.count() > 1, timeout=3000)
+    qtbot.keyClick(window, Qt.Key.Key_R, ctrl)
+    qtbot.waitUntil(lambda: window.monitor.active is not None, timeout=3000)
+    active = window.monitor.active
+    assert active is not None
+    return active

@@ -1,23 +1,29 @@
 """Screenshots of the main window, search and lock screen on realistic sample data.
 
 They are written to a temporary folder; with ``RELATIONS_SCREENSHOTS=1`` they go to
-``docs/screenshots/`` (main-window.png, search.png, lock-screen.png).
+``docs/screenshots/`` (main-window.png, search.png, lock-screen.png, recording.png,
+session-recordings.png).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from relations_desktop.core.services import StoreService
 from relations_desktop.ui.tasks import TaskRunner
 from relations_desktop.ui.workspace import SEARCH
-from tests.ui.conftest import FAST, WindowFactory
+from tests.ui.conftest import FAST, REC, WindowFactory, start_recording
+from tests.ui.fake_audio import FakeBackend, StubPlayer, tone
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -136,3 +142,80 @@ def test_screenshots(
     runner.wait_idle()
     qtbot.wait(50)
     _save(window, folder, "lock-screen.png")
+
+
+# The recording screen after a long stretch: big chunks and blocks keep feeding fast.
+LONG = replace(
+    REC,
+    silence_warning_ms=10_000,
+    recorder_options={
+        "device_timeout": 600.0,
+        "chunk_seconds": 60.0,
+        "block_seconds": 1.0,
+        "queue_seconds": 7_200.0,
+    },
+)
+JOTTINGS = (
+    (95.0, "Lara makes tea; baby asleep in the pram"),
+    (412.0, "Pharmacy moved her pick-up time — clashes with nursery"),
+    (780.0, "Mum helps most mornings"),
+    (1130.0, "'Judged before I open my mouth'"),
+)
+
+
+def _voice(seconds: float) -> np.ndarray:
+    """Something like speech for the meter: a tone with a slow swell."""
+    samples = tone(seconds, amplitude=0.22, freq=180.0).astype(np.float32)
+    swell = 0.55 + 0.45 * np.sin(np.linspace(0, seconds * 2.1, len(samples)))
+    return (samples * swell).astype(np.int16)
+
+
+def test_recording_screenshots(
+    qtbot, make_window: WindowFactory, service: StoreService, runner: TaskRunner, tmp_path: Path
+) -> None:
+    folder = DOCS if os.environ.get("RELATIONS_SCREENSHOTS") == "1" else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    _sample_store(service)
+    backend = FakeBackend(name="Built-in microphone", others=("Zoom H1n (USB)",))
+    window = make_window(LONG, audio_backend=backend, player_factory=StubPlayer)
+    window.resize(1200, 800)
+    sessions = window.workspace.sessions
+    qtbot.waitUntil(lambda: sessions.model.rowCount() == 5, timeout=3000)
+    sessions.select_row(sessions.model.row_of(lambda e: e.title == "Home visit with Lara"))
+    start_recording(qtbot, window)
+    view = window.workspace.recording
+    done = 0.0
+    for offset, text in JOTTINGS:
+        backend.stream.feed(_voice(offset - done))
+        done = offset
+        view.jotting.setText(text)
+        view.submit_jotting()
+        runner.wait_idle()
+    backend.stream.feed(_voice(1421.0 - done))
+    qtbot.keyClicks(view.jotting, "Baby wakes; Lara")
+    qtbot.waitUntil(lambda: view.timer_label.text() == "00:23:41", timeout=5000)
+    qtbot.waitUntil(lambda: len(view.timeline.marks) == len(JOTTINGS), timeout=3000)
+    window.statusBar().clearMessage()
+    qtbot.wait(60)
+    _save(window, folder, "recording.png")
+
+    view.jotting.clear()
+    view.stop()
+    qtbot.waitUntil(lambda: not window.monitor.is_running, timeout=10_000)
+    runner.wait_idle()
+    qtbot.mouseClick(view.back_button, Qt.MouseButton.LeftButton)
+    panel = sessions.recordings
+    qtbot.waitUntil(lambda: panel.current is not None, timeout=3000)
+    memo = tmp_path / "Voice memo 0412.wav"
+    soundfile.write(memo, _voice(96.0), 16_000, subtype="PCM_16")
+    service.recordings.import_file(sessions.current.id, memo)  # (runner idle: safe)
+    panel.refresh()
+    runner.wait_idle()
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=3000)
+    panel.table.selectRow(panel.model.row_of(lambda r: r.source == "microphone"))
+    timeline = panel.player.timeline
+    qtbot.waitUntil(lambda: len(timeline.marks) == len(JOTTINGS), timeout=3000)
+    panel.player.play_from(JOTTINGS[1][0] + 37.0)
+    window.statusBar().clearMessage()
+    qtbot.wait(60)
+    _save(window, folder, "session-recordings.png")

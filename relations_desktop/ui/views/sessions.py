@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from relations_desktop.core.records import EncounterRecord, FieldnoteRecord
 from relations_desktop.core.services import StoreService
+from relations_desktop.ui.context import AppContext
 from relations_desktop.ui.labels import (
     NOTE_KINDS,
     encounter_type_label,
@@ -30,6 +31,7 @@ from relations_desktop.ui.labels import (
 from relations_desktop.ui.tasks import TaskRunner
 from relations_desktop.ui.views.encounter_editor import EncounterEditor
 from relations_desktop.ui.views.note_editor import NoteEditor
+from relations_desktop.ui.views.recordings import RecordingsPanel
 from relations_desktop.ui.widgets.record_table import Column, RecordTableModel
 
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -45,6 +47,7 @@ COLUMNS: list[Column[EncounterRecord]] = [
 
 class SessionsView(QWidget):
     status_message = Signal(str)
+    record_requested = Signal(object)  # the EncounterRecord to record
 
     def __init__(
         self,
@@ -53,13 +56,16 @@ class SessionsView(QWidget):
         parent: QWidget | None = None,
         *,
         note_editor: NoteEditor | None = None,
+        context: AppContext | None = None,
     ) -> None:
         super().__init__(parent)
         self.service = service
         self.runner = runner
+        self.context = context or AppContext(service, runner)
         self.current: EncounterRecord | None = None
         self.editor_dialog: EncounterEditor | None = None
         self._pending_note_id: str | None = None
+        self._pending_recording_id: str | None = None
         self._want_encounter_id: str | None = None
         self._shown_note_id: str | None = None
 
@@ -116,7 +122,7 @@ class SessionsView(QWidget):
         splitter.addWidget(self.table)
         splitter.addWidget(self.detail)
         splitter.setChildrenCollapsible(False)
-        splitter.setSizes([250, 450])
+        splitter.setSizes([200, 500])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 16, 20, 12)
         layout.setSpacing(10)
@@ -149,6 +155,8 @@ class SessionsView(QWidget):
         self.notes = QListWidget(detail)
         self.notes.setAccessibleName("Fieldnotes")
         self.notes.setObjectName("notesList")
+        self.notes.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.notes.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.notes.currentItemChanged.connect(self._note_changed)
 
         notes_top = QHBoxLayout()
@@ -164,13 +172,22 @@ class SessionsView(QWidget):
         self._notes_split.addWidget(notes_box)
         self._notes_split.setChildrenCollapsible(False)
 
+        self.recordings = RecordingsPanel(self.context, detail)
+        self.recordings.record_requested.connect(self._record)
+        self.recordings.status_message.connect(self.status_message)
+        self._detail_split = QSplitter(Qt.Orientation.Vertical, detail)
+        self._detail_split.addWidget(self.recordings)
+        self._detail_split.addWidget(self._notes_split)
+        self._detail_split.setChildrenCollapsible(False)
+        self._detail_split.setSizes([self.recordings.sizeHint().height(), 300])
+
         layout = QVBoxLayout(detail)
         layout.setContentsMargins(0, 8, 0, 0)
         layout.setSpacing(4)
         layout.addWidget(self.title_label)
         layout.addWidget(self.meta_label)
         layout.addSpacing(6)
-        layout.addWidget(self._notes_split, 1)
+        layout.addWidget(self._detail_split, 1)
         return detail
 
     # ---------------------------------------------------------------- sessions
@@ -207,6 +224,7 @@ class SessionsView(QWidget):
         if record is None:
             self.note_editor.clear()
             self.notes.clear()
+            self.recordings.set_encounter(None)
             return
         self.title_label.setText(record.title)
         meta = [encounter_type_label(record.encounter_type), format_date(record.date)]
@@ -217,11 +235,16 @@ class SessionsView(QWidget):
             if self._pending_note_id:
                 self._select_note(self._pending_note_id)
             return
+        self.recordings.set_encounter(record.id, self._pending_recording_id)
+        self._pending_recording_id = None
         self.note_editor.clear()
         self._shown_note_id = None
         self.notes.clear()
         self.runner.submit(
-            self.service.list_notes, record.id, on_result=lambda n: self._fill_notes(record.id, n)
+            self.service.list_notes,
+            record.id,
+            on_result=lambda n: self._fill_notes(record.id, n),
+            owner=self,
         )
 
     def _show_detail(self, visible: bool) -> None:
@@ -243,6 +266,21 @@ class SessionsView(QWidget):
         self.editor_dialog = dialog
         dialog.open()
 
+    def _record(self) -> None:
+        if self.current is not None:
+            self.record_requested.emit(self.current)
+
+    def show_recording(self, encounter_id: str, recording_id: str) -> None:
+        """Select a session and one of its recordings (after recording it)."""
+        if self.current is not None and self.current.id == encounter_id:
+            self.recordings.refresh(recording_id or None)
+            self._reload_notes()  # the jottings are fieldnotes too
+            self.refresh()
+            return
+        self._pending_recording_id = recording_id or None
+        self._want_encounter_id = encounter_id
+        self.refresh()
+
     def _encounter_saved(self, record: EncounterRecord) -> None:
         self._want_encounter_id = record.id
         self.refresh()
@@ -258,6 +296,18 @@ class SessionsView(QWidget):
         target = self._pending_note_id or (notes[0].id if notes else None)
         if target:
             self._select_note(target)
+
+    def _reload_notes(self) -> None:
+        if self.current is None:
+            return
+        self._pending_note_id = self._pending_note_id or self._shown_note_id
+        encounter_id = self.current.id
+        self.runner.submit(
+            self.service.list_notes,
+            encounter_id,
+            on_result=lambda n: self._fill_notes(encounter_id, n),
+            owner=self,
+        )
 
     def _add_note_item(self, note: FieldnoteRecord) -> QListWidgetItem:
         item = QListWidgetItem(self.notes)
@@ -332,7 +382,11 @@ class SessionsView(QWidget):
     def flush(self) -> None:
         self.note_editor.save_now()
 
+    def stop_playback(self) -> None:
+        self.recordings.stop_playback()
+
     def wipe(self) -> None:
+        self.recordings.wipe()
         self.note_editor.clear()
         self.notes.clear()
         self.model.clear()
