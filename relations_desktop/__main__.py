@@ -8,6 +8,8 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The frozen build re-enters here in the transcription worker (spawn): let it run.
+    multiprocessing.freeze_support()
     args = sys.argv[1:] if argv is None else argv
     # Everything the app writes is private to the user (the store, its WAL, backups).
     os.umask(0o077)

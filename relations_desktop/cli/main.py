@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from relations_desktop import __version__
-from relations_desktop.cli import recording_commands, store_commands
+from relations_desktop.cli import recording_commands, store_commands, transcript_commands
 from relations_desktop.cli.common import (
     PASSPHRASE_ENV,
     PROG,
@@ -29,7 +29,11 @@ from relations_desktop.cli.common import (
 )
 from relations_desktop.core.errors import RelationsError
 
-HANDLERS: dict[str, Handler] = {**store_commands.HANDLERS, **recording_commands.HANDLERS}
+HANDLERS: dict[str, Handler] = {
+    **store_commands.HANDLERS,
+    **recording_commands.HANDLERS,
+    **transcript_commands.HANDLERS,
+}
 # Commands that run without unlocking a store.
 STORELESS: dict[str, StorelessHandler] = {
     "init": store_commands.cmd_init,
@@ -84,6 +88,7 @@ def build_parser() -> ArgumentParser:
 
     store_commands.add_commands(command)
     recording_commands.add_commands(command)
+    transcript_commands.add_commands(command)
     return parser
 
 

@@ -149,3 +149,68 @@ class RecordingRecord:
     stop_reason: str
     size_bytes: int
     jottings: list[JottingRecord] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class WordRecord:
+    word: str  # as Whisper gives it, usually with its leading space
+    start: float
+    end: float
+    probability: float
+
+
+@dataclass(frozen=True)
+class SpeakerRecord:
+    id: str
+    label: str  # "S1", or what the researcher renamed it to ("Interviewer")
+    participant_id: str | None
+    participant_label: str | None  # "Lara (Mother)" when linked
+
+
+@dataclass(frozen=True)
+class SegmentRecord:
+    id: str
+    position: int  # order in the transcript, 0-based
+    start: float  # seconds into the recording
+    end: float
+    text: str
+    speaker_id: str | None
+    speaker_label: str | None
+    words: list[WordRecord]
+    machine_text: str  # what the model wrote; kept when the text is corrected
+    edited: bool
+
+
+@dataclass(frozen=True)
+class TranscriptRecord:
+    id: str
+    recording_id: str
+    encounter_id: str
+    model_name: str
+    language: str
+    mode: str  # "fast" or "accurate"
+    created_at: datetime
+    updated_at: datetime
+    duration_seconds: float
+    segments: list[SegmentRecord]
+    speakers: list[SpeakerRecord]
+    jottings: list[JottingRecord]
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    id: str
+    recording_id: str
+    status: str  # queued, running, done, failed, cancelled
+    progress: float
+    model_path: str
+    language: str
+    mode: str
+    error: str
+    transcript_id: str | None
+    created_at: datetime
+    finished_at: datetime | None

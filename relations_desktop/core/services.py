@@ -55,6 +55,8 @@ from relations_desktop.core.store.models import (
     Researcher,
     Setting,
 )
+from relations_desktop.core.transcription.jobs import TranscriptionService
+from relations_desktop.core.transcripts import TranscriptService
 
 DEFAULT_AUTO_LOCK_MINUTES = 10
 
@@ -71,6 +73,8 @@ class StoreService:
         self.researcher_id = ""
         self.project_id = ""
         self.recordings = RecordingService(self)
+        self.transcription = TranscriptionService(self)
+        self.transcripts = TranscriptService(self)
         self._attach(key)
 
     # ----------------------------------------------------------------- lifecycle
@@ -141,6 +145,7 @@ class StoreService:
         method = "recovery-identity" if recovery_identity is not None else "passphrase"
         service.audit("store_unlocked", "store", key.store_id, method=method)
         service.recordings.recover_interrupted()
+        service.transcription.requeue_interrupted()
         return service
 
     def _attach(self, key: vault.DataKey) -> None:
@@ -195,6 +200,7 @@ class StoreService:
     def close(self) -> None:
         """Stop any recording (keeping it), lock, and let go of the store."""
         self.recordings.stop("closed")
+        self.transcription.shutdown()
         self.lock()
         self._process_lock.release()
 

@@ -107,6 +107,14 @@ class RecordingSource(enum.StrEnum):
     IMPORT = "import"
 
 
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
     # Stored as the slug (the enum's value), checked by a named CHECK constraint.
     return Enum(
@@ -307,6 +315,89 @@ class AudioChunk(Base):
     start_frame: Mapped[int]
     frames: Mapped[int]
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class TranscriptionJob(Tracked, Base):
+    """A queued transcription; kept in the store so the queue survives a restart."""
+
+    __tablename__ = "transcription_job"
+    __table_args__ = (Index("ix_transcription_job_status", "status"),)
+
+    recording_id: Mapped[str] = mapped_column(ForeignKey("recording.id", ondelete="CASCADE"))
+    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus, "job_status"))
+    model_path: Mapped[str] = mapped_column(Text, default="")  # "" = the embedded default
+    language: Mapped[str] = mapped_column(String(20), default="en")
+    mode: Mapped[str] = mapped_column(String(20), default="fast")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    transcript_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class Transcript(Tracked, Base):
+    __tablename__ = "transcript"
+    __table_args__ = (Index("ix_transcript_recording", "recording_id"),)
+
+    recording_id: Mapped[str] = mapped_column(ForeignKey("recording.id", ondelete="CASCADE"))
+    model_name: Mapped[str] = mapped_column(String(300), default="")
+    language: Mapped[str] = mapped_column(String(20), default="en")
+    mode: Mapped[str] = mapped_column(String(20), default="fast")
+    duration_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class TranscriptSpeaker(Tracked, Base):
+    __tablename__ = "transcript_speaker"
+
+    transcript_id: Mapped[str] = mapped_column(ForeignKey("transcript.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(200))
+    participant_id: Mapped[str | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="SET NULL"), default=None
+    )
+
+
+class TranscriptSegment(Tracked, Base):
+    __tablename__ = "transcript_segment"
+    __table_args__ = (Index("ix_transcript_segment_transcript", "transcript_id", "position"),)
+
+    transcript_id: Mapped[str] = mapped_column(ForeignKey("transcript.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text, default="")
+    machine_text: Mapped[str] = mapped_column(Text, default="")
+    speaker_id: Mapped[str | None] = mapped_column(
+        ForeignKey("transcript_speaker.id", ondelete="SET NULL"), default=None
+    )
+    words: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [[word, start, end, p], ...]
+
+
+class SegmentRevision(Base):
+    """Every version of every segment: the machine's first, then each correction."""
+
+    __tablename__ = "segment_revision"
+    __table_args__ = (Index("ix_segment_revision_transcript", "transcript_id", "segment_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    transcript_id: Mapped[str] = mapped_column(ForeignKey("transcript.id", ondelete="CASCADE"))
+    segment_id: Mapped[str] = mapped_column(String(36))  # kept after a merge deletes it
+    action: Mapped[str] = mapped_column(String(20))  # machine, edit, speaker, split, merge, time
+    text: Mapped[str] = mapped_column(Text, default="")
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    speaker_label: Mapped[str] = mapped_column(String(200), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    researcher_id: Mapped[str | None] = mapped_column(String(36), default=None)
+
+
+class GlossaryTerm(Tracked, Base):
+    """A name or term of the study, given to the speech model as a hint."""
+
+    __tablename__ = "glossary_term"
+    __table_args__ = (UniqueConstraint("project_id", "term"),)
+
+    project_id: Mapped[str] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    term: Mapped[str] = mapped_column(String(200))
 
 
 class Tag(Tracked, Base):

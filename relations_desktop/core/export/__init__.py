@@ -1,0 +1,1 @@
+"""What leaves the store: transcript formats, and later bundles and QDPX."""

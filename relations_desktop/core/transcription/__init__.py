@@ -1,0 +1,1 @@
+"""Local speech-to-text: the model, the worker process, the job queue."""
