@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 WHISPER_RATE = 16_000
@@ -114,7 +115,8 @@ def _transcribe(request: Request, audio: Any, send: Callable[[Message], None]) -
 
     started = time.perf_counter()
     if request.verify_default:
-        model_files.verify_default(model_files.default_model_dir())
+        # Check the very folder that is loaded next (not a path looked up again here).
+        model_files.verify_default(Path(request.model_path))
     try:
         model = WhisperModel(
             request.model_path,
