@@ -176,22 +176,29 @@ class TranscriptService:
             return _speaker(speaker, _people(session, speaker))
 
     def split(self, segment_id: str, at_char: int) -> tuple[SegmentRecord, SegmentRecord]:
-        """Split a segment's text at a character; time and words follow the words."""
+        """Split a segment's text at a character (snapped back to a word start).
+
+        Times and words follow the words while the text has as many words as the model
+        gave; after edits that changed that, the time is placed in proportion to the text.
+        """
         with self._store._session() as session:
             segment = _segment_row(session, segment_id)
             text = segment.text
-            if not 0 < at_char < len(text):
-                raise InvalidInput("Split inside the text, between two words.")
+            at_char = _word_start(text, at_char)
             first_text, second_text = text[:at_char].rstrip(), text[at_char:].lstrip()
             if not first_text or not second_text:
-                raise InvalidInput("Both halves of a split need some text.")
+                raise InvalidInput("Split inside the text, between two words.")
             words = list(segment.words or [])
-            cut = _word_cut(words, len(first_text.split()))
-            split_time = (
-                float(words[cut][1])
-                if 0 < cut < len(words)
-                else segment.start + (segment.end - segment.start) * at_char / len(text)
-            )
+            # Words still line up with the text when their number did not change.
+            cut = len(first_text.split()) if len(words) == len(text.split()) else None
+            if cut is not None and 0 < cut < len(words):
+                split_time = float(words[cut][1])
+            else:
+                split_time = segment.start + (segment.end - segment.start) * at_char / len(text)
+                cut = next(
+                    (i for i, w in enumerate(words) if float(w[1]) >= split_time), len(words)
+                )
+            unedited = segment.text == segment.machine_text
             session.execute(
                 update(TranscriptSegment)
                 .where(
@@ -206,13 +213,15 @@ class TranscriptService:
                 start=split_time,
                 end=segment.end,
                 text=second_text,
-                machine_text="",
+                machine_text=second_text if unedited else "",
                 speaker_id=segment.speaker_id,
                 words=words[cut:],
                 created_by=self._store.researcher_id,
                 updated_by=self._store.researcher_id,
             )
             segment.text, segment.end, segment.words = first_text, split_time, words[:cut]
+            if unedited:  # the machine's text, split the same way: still not "edited"
+                segment.machine_text = first_text
             session.add(second)
             session.flush()
             return self._revised(session, segment, "split"), self._revised(session, second, "split")
@@ -311,9 +320,14 @@ class TranscriptService:
         return _segment(segment, speakers)
 
 
-def _word_cut(words: list[Any], n_words: int) -> int:
-    """Index of the first word of the second half, counting words of the text."""
-    return max(0, min(len(words), n_words))
+def _word_start(text: str, at_char: int) -> int:
+    """Move a cut that falls inside a word back to the start of that word."""
+    at_char = max(0, min(len(text), at_char))
+    while (
+        0 < at_char < len(text) and not text[at_char - 1].isspace() and not text[at_char].isspace()
+    ):
+        at_char -= 1
+    return at_char
 
 
 def _transcript(session: Session, transcript_id: str) -> Transcript:

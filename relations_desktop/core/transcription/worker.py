@@ -151,11 +151,48 @@ def _transcribe(request: Request, audio: Any, send: Callable[[Message], None]) -
             (w.word, float(w.start), float(w.end), float(w.probability))
             for w in (segment.words or [])
         ]
-        send(SegmentMessage(float(segment.start), float(segment.end), segment.text, words))
+        for piece in sentence_segments(
+            float(segment.start), float(segment.end), segment.text, words
+        ):
+            send(piece)
         if duration:
             send(Progress(min(1.0, float(segment.end) / duration)))
     send(Progress(1.0))
     return Done(duration, str(info.language), loaded - started, time.perf_counter() - loaded)
+
+
+Word = tuple[str, float, float, float]
+SENTENCE_END = (".", "?", "!", "…")
+MIN_SENTENCE_SECONDS = 1.5
+
+
+def sentence_segments(
+    start: float, end: float, text: str, words: list[Word]
+) -> list[SegmentMessage]:
+    """One segment per sentence, cut at sentence-ending words.
+
+    The batched pipeline returns up to 30 s of speech as one segment; researchers
+    correct and quote sentence by sentence, and playback follows segments. Without
+    word times a segment stays whole.
+    """
+    if not words:
+        return [SegmentMessage(start, end, text, [])]
+    pieces: list[SegmentMessage] = []
+    current: list[Word] = []
+    for word in words:
+        current.append(word)
+        long_enough = current[-1][2] - current[0][1] >= MIN_SENTENCE_SECONDS
+        if word[0].rstrip().endswith(SENTENCE_END) and long_enough:
+            pieces.append(_piece(current))
+            current = []
+    if current:
+        pieces.append(_piece(current))
+    return pieces
+
+
+def _piece(words: list[Word]) -> SegmentMessage:
+    text = "".join(w[0] for w in words).strip()
+    return SegmentMessage(words[0][1], words[-1][2], text, list(words))
 
 
 def _describe(exc: BaseException) -> str:
