@@ -28,10 +28,10 @@ def test_a_window_of_three_sentences_becomes_three_segments() -> None:
 
 
 def test_short_sentences_stay_together_and_no_words_keeps_the_segment() -> None:
-    ws = words((" Yes.", 0.0, 0.4), (" No.", 0.5, 0.9), (" Maybe", 1.0, 2.0))
-    assert [p.text for p in sentence_segments(0.0, 2.0, "Yes. No. Maybe", ws)] == [
-        "Yes. No.",
-        "Maybe",
+    ws = words((" Yes.", 0.0, 0.4), (" No.", 0.5, 0.9), (" Maybe.", 1.0, 2.0), (" Aye", 2.5, 3))
+    assert [p.text for p in sentence_segments(0.0, 3.0, "Yes. No. Maybe. Aye", ws)] == [
+        "Yes. No. Maybe.",
+        "Aye",
     ]
     whole = sentence_segments(1.0, 9.0, "No word times here. At all.", [])
     assert [(p.start, p.end, p.text) for p in whole] == [(1.0, 9.0, "No word times here. At all.")]
