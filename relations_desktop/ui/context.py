@@ -13,6 +13,7 @@ from relations_desktop.ui.tasks import TaskRunner
 from relations_desktop.ui.views.note_editor import DEBOUNCE_MS, MAX_INTERVAL_MS
 
 STATUS_POLL_MS = 100
+TRANSCRIPT_SAVE_MS = 1_500
 SILENCE_WARNING_MS = 10_000
 
 
@@ -24,6 +25,8 @@ class UiOptions:
     status_poll_ms: int = STATUS_POLL_MS  # how often the recording screen reads the level
     silence_warning_ms: int = SILENCE_WARNING_MS  # "no signal" after this long
     recorder_options: Mapping[str, Any] = field(default_factory=dict)  # for tests
+    transcript_save_ms: int = TRANSCRIPT_SAVE_MS  # a correction is saved after this pause
+    transcription_queue: bool = True  # run queued transcriptions (tests may keep them queued)
 
 
 @dataclass(frozen=True)

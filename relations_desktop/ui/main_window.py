@@ -10,7 +10,6 @@ that it runs and for how long. Closing the window while recording asks first.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 
 import shiboken6
 from PySide6.QtCore import Qt, Signal
@@ -30,14 +29,18 @@ from relations_desktop.core.records import FieldnoteRecord
 from relations_desktop.ui.context import AppContext
 from relations_desktop.ui.dialogs.new_passphrase import NewPassphraseDialog
 from relations_desktop.ui.dialogs.settings import SettingsDialog
+from relations_desktop.ui.drafts import Drafts
 from relations_desktop.ui.labels import format_clock
 from relations_desktop.ui.lock import IdleWatcher, LockScreen
 from relations_desktop.ui.messages import show_error
 from relations_desktop.ui.recording_monitor import Answer, RecordingMonitor, ask_stop_recording
 from relations_desktop.ui.recovered import Recovered, collect_recovered, show_recovered
 from relations_desktop.ui.tasks import describe
+from relations_desktop.ui.transcript_menu import build_transcript_menu
+from relations_desktop.ui.transcription_bridge import TranscriptionBridge
 from relations_desktop.ui.views.note_editor import NoteEditor
-from relations_desktop.ui.workspace import PARTICIPANTS, SEARCH, SESSIONS, Workspace
+from relations_desktop.ui.views.transcript_editor import TranscriptEditor
+from relations_desktop.ui.workspace import PARTICIPANTS, SEARCH, SESSIONS, TRANSCRIPT, Workspace
 
 MINUTE_MS = 60_000
 
@@ -52,7 +55,10 @@ class MainWindow(QMainWindow):
         self.runner = context.runner
         self.workspace: Workspace | None = None
         self.dialog: QDialog | None = None
-        self._drafts: dict[str, tuple[str, str]] = {}
+        self.drafts = Drafts(self.service, self.runner, self)
+        self.drafts.note_saved.connect(self._draft_saved)
+        self.drafts.status.connect(self._status)
+        self.drafts.failed.connect(self._show_error)
         self._close_anyway = False
         self._locking = False
         self._jotting_draft = ""
@@ -92,6 +98,10 @@ class MainWindow(QMainWindow):
         self.monitor.status_changed.connect(self._recording_status)
         self.monitor.stopped.connect(self._recording_ended)
         self.monitor.stopped_by_itself.connect(self._show_error)
+
+        self.bridge = TranscriptionBridge(
+            self.service, self.runner, self, run_queue=options.transcription_queue
+        )
 
         self.idle = IdleWatcher(context.options.idle_ms or 10 * MINUTE_MS, self)
         self.idle.idle.connect(self.lock)
@@ -157,6 +167,14 @@ class MainWindow(QMainWindow):
         self.stop_action = self._action(
             recording, "&Stop recording", "Ctrl+Shift+S", self._stop_recording
         )
+        self.transcript_actions = build_transcript_menu(self, self._transcript_editor)
+        self._data_actions.extend(a for a in self.transcript_actions if a.isEnabled())
+
+    def _transcript_editor(self) -> TranscriptEditor | None:
+        workspace = self.workspace
+        if workspace is None or workspace.current_page != TRANSCRIPT:
+            return None
+        return workspace.transcript
 
     def _set_data_actions(self, enabled: bool) -> None:
         for action in self._data_actions:
@@ -212,6 +230,7 @@ class MainWindow(QMainWindow):
             note_editor=editor,
             context=self.context,
             monitor=self.monitor,
+            bridge=self.bridge,
         )
         self.workspace.status_message.connect(self._status)
         self.workspace.save_failed.connect(self._show_error)
@@ -221,6 +240,7 @@ class MainWindow(QMainWindow):
         self._jotting_draft = ""
         self._set_data_actions(True)
         self.idle.start()
+        self.bridge.start()  # queued transcriptions run in the background
         self.runner.submit(
             collect_recovered, self.service, on_result=self._show_recovered, owner=self
         )
@@ -252,7 +272,7 @@ class MainWindow(QMainWindow):
         self.workspace.stop_playback()  # playback reads the store: stop it first
         self.workspace.flush()
         self.runner.wait_idle(5_000)  # the last save, so a failure keeps its text
-        self._drafts.update(self.workspace.unsaved_drafts())
+        self._keep_drafts(self.workspace)
         self._jotting_draft = self.workspace.unsaved_jotting()
         self._destroy_workspace()
         self._set_data_actions(False)
@@ -263,11 +283,8 @@ class MainWindow(QMainWindow):
         self.lock_screen.passphrase.setFocus()
         self.statusBar().showMessage("Locked")
         self._locking = False
-        if self._drafts:
-            self._show_error(
-                "The last changes to a note could not be saved yet. They are kept in memory "
-                "and saved again when you unlock."
-            )
+        if self.drafts:
+            self._show_error(self.drafts.describe_kept())
 
     def _lock_failed(self, error: BaseException) -> None:
         self._show_error(f"Locking the store failed: {describe(error)}")
@@ -285,29 +302,15 @@ class MainWindow(QMainWindow):
         self.lock_screen.reset()
         self.statusBar().clearMessage()
         self._build_workspace()
-        self._save_drafts()
+        self.drafts.save_all()
 
-    def _save_drafts(self) -> None:
-        drafts, self._drafts = self._drafts, {}
-        for note_id, (title, body) in drafts.items():
-            self.runner.submit(
-                self.service.update_note,
-                note_id,
-                title=title,
-                body=body,
-                on_result=self._draft_saved,
-                on_error=partial(self._draft_failed, note_id, title, body),
-                owner=self,
-            )
+    def _keep_drafts(self, workspace: Workspace) -> None:
+        self.drafts.notes.update(workspace.unsaved_drafts())
+        self.drafts.segments.update(workspace.unsaved_segments())
 
     def _draft_saved(self, note: FieldnoteRecord) -> None:
-        self._status("Changes kept from before the lock were saved")
         if self.workspace is not None:
             self.workspace.sessions.open_note(note.encounter_id, note.id)
-
-    def _draft_failed(self, note_id: str, title: str, body: str, error: BaseException) -> None:
-        self._drafts[note_id] = (title, body)
-        self._show_error(f"A note could still not be saved: {describe(error)}")
 
     # ---------------------------------------------------------------- settings
     def _set_auto_lock(self, minutes: int) -> None:
@@ -394,12 +397,12 @@ class MainWindow(QMainWindow):
             self.workspace.stop_playback()
             self.workspace.flush()
             self.runner.wait_idle(10_000)
-            self._drafts.update(self.workspace.unsaved_drafts())
-        if self._drafts and not self._close_anyway:
+            self._keep_drafts(self.workspace)
+        if self.drafts and not self._close_anyway:
             self._close_anyway = True
             event.ignore()
             self._show_error(
-                "Some changes to a note could not be saved, so the window stays open. "
+                "Some changes could not be saved, so the window stays open. "
                 "Copy the text somewhere safe, or free disk space and try again. "
                 "Closing again discards them."
             )
@@ -407,5 +410,6 @@ class MainWindow(QMainWindow):
         self.idle.stop()
         self._close_dialogs()
         self._destroy_workspace()
+        self.bridge.close()
         event.accept()
         self.closed.emit()

@@ -77,6 +77,13 @@ QSlider::handle:horizontal {{
     border-radius: 7px;
 }}
 QSplitter::handle {{ background: transparent; }}
+#jobStatus {{ color: #374151; }}
+QLabel#jobStatus[tone="error"] {{ color: #b3261e; }}
+QProgressBar#jobProgress {{ background: #e1e4de; border: none; border-radius: 4px; }}
+QProgressBar#jobProgress::chunk {{ background: {ACCENT}; border-radius: 4px; }}
+QTextEdit#segmentEditor {{ background: #fffdf4; selection-background-color: #cfe3e4; }}
+#speakersList::item {{ padding: 4px 6px; }}
+#exportWarningText {{ color: #92400e; font-weight: 600; }}
 """
 
 

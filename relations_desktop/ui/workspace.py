@@ -1,8 +1,10 @@
 """The unlocked workspace: a sidebar and the views. Destroyed whole on lock.
 
-The recording screen is a page of its own, listed in the sidebar once opened. The
-recording itself lives on in the :class:`RecordingMonitor` the main window owns, so a
-workspace built after unlock shows the running recording again.
+The recording screen and the transcript editor are pages of their own, listed in the
+sidebar once opened. The recording itself lives on in the :class:`RecordingMonitor`
+the main window owns, so a workspace built after unlock shows the running recording
+again; transcriptions go on in the core's queue, followed through the main window's
+:class:`TranscriptionBridge`.
 """
 
 from __future__ import annotations
@@ -26,18 +28,21 @@ from relations_desktop.ui.context import AppContext
 from relations_desktop.ui.labels import NOTE_KINDS
 from relations_desktop.ui.recording_monitor import RecordingMonitor
 from relations_desktop.ui.tasks import TaskRunner, discard
+from relations_desktop.ui.transcription_bridge import TranscriptionBridge
 from relations_desktop.ui.views.note_editor import NoteEditor
 from relations_desktop.ui.views.participants import ParticipantsView
 from relations_desktop.ui.views.recording import RecordingView
 from relations_desktop.ui.views.search import SearchView
 from relations_desktop.ui.views.sessions import SessionsView
+from relations_desktop.ui.views.transcript_editor import TranscriptEditor
 
-SESSIONS, PARTICIPANTS, SEARCH, RECORDING = range(4)
+SESSIONS, PARTICIPANTS, SEARCH, RECORDING, TRANSCRIPT = range(5)
 PAGES = (
     ("Sessions", "Ctrl+1"),
     ("Participants", "Ctrl+2"),
     ("Search", "Ctrl+3"),
     ("Recording", "Ctrl+R"),
+    ("Transcript", "Open transcript, in a session's recordings"),
 )
 
 
@@ -54,6 +59,7 @@ class Workspace(QWidget):
         note_editor: NoteEditor | None = None,
         context: AppContext | None = None,
         monitor: RecordingMonitor | None = None,
+        bridge: TranscriptionBridge | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("workspace")
@@ -99,17 +105,25 @@ class Workspace(QWidget):
         side.addWidget(self.researcher_label)
 
         self.nav.item(RECORDING).setHidden(True)  # listed once the screen is opened
+        self.nav.item(TRANSCRIPT).setHidden(True)
 
         self.sessions = SessionsView(service, runner, note_editor=note_editor, context=self.context)
         self.participants = ParticipantsView(service, runner)
         self.search = SearchView(service, runner)
         self.recording = RecordingView(self.context, self.monitor)
+        self.transcript = TranscriptEditor(self.context, bridge)
         self.pages = QStackedWidget(self)
         self.pages.setObjectName("pages")
-        for view in (self.sessions, self.participants, self.search, self.recording):
+        views = (self.sessions, self.participants, self.search, self.recording, self.transcript)
+        for view in views:
             self.pages.addWidget(view)
             view.status_message.connect(self.status_message)
         self.sessions.note_editor.save_failed.connect(self.save_failed)
+        self.transcript.save_failed.connect(self.save_failed)
+        self.transcript.back_requested.connect(self.show_session_recording)
+        recordings = self.sessions.recordings
+        recordings.open_transcript.connect(self.open_transcript)
+        recordings.transcription.set_bridge(bridge)
         self.search.open_note.connect(self.open_note)
         self.sessions.record_requested.connect(self.open_recording)
         self.recording.back_requested.connect(self.show_session_recording)
@@ -144,6 +158,9 @@ class Workspace(QWidget):
             return
         if self.pages.currentIndex() == SESSIONS and page != SESSIONS:
             self.sessions.flush()
+        if self.pages.currentIndex() == TRANSCRIPT and page != TRANSCRIPT:
+            self.transcript.flush()
+            self.transcript.stop_playback()
         self.pages.setCurrentIndex(page)
         view = self.pages.currentWidget()
         if page == SESSIONS:
@@ -198,6 +215,14 @@ class Workspace(QWidget):
         if active is not None and current is not None and current.id == active.encounter_id:
             self.sessions.show_recording(active.encounter_id, active.recording_id)
 
+    # ------------------------------------------------------------- transcript
+    def open_transcript(self, recording_id: str) -> None:
+        self.sessions.flush()
+        self.sessions.stop_playback()  # one player at a time
+        self.transcript.open_recording(recording_id)
+        self.nav.item(TRANSCRIPT).setHidden(False)
+        self.show_page(TRANSCRIPT)
+
     def focus_search(self) -> None:
         self.show_page(SEARCH)
         self.search.focus_query()
@@ -209,10 +234,12 @@ class Workspace(QWidget):
     def flush(self) -> None:
         """Send every pending edit to the store (before lock and close)."""
         self.sessions.flush()
+        self.transcript.flush()
 
     def stop_playback(self) -> None:
         """Playback reads the store: it must stop before the store is locked."""
         self.sessions.stop_playback()
+        self.transcript.stop_playback()
 
     def unsaved_jotting(self) -> str:
         return self.recording.unsaved_jotting()
@@ -222,6 +249,10 @@ class Workspace(QWidget):
 
     def unsaved_drafts(self) -> dict[str, tuple[str, str]]:
         return self.sessions.note_editor.unsaved_drafts()
+
+    def unsaved_segments(self) -> dict[str, str]:
+        """Transcript corrections not saved yet, by segment id."""
+        return self.transcript.unsaved_texts()
 
     def wipe(self) -> None:
         """Empty every view (after :meth:`flush`), before the widgets are destroyed.
@@ -235,7 +266,7 @@ class Workspace(QWidget):
         discard(self)
         for widget in self.findChildren(QWidget):
             widget.blockSignals(True)
-        for view in (self.sessions, self.participants, self.search):
+        for view in (self.sessions, self.participants, self.search, self.transcript):
             view.wipe()
         self.project_label.clear()
         self.researcher_label.clear()

@@ -1,4 +1,4 @@
-"""A session's recordings: the list, Record / Import / Export, and the player bar."""
+"""A session's recordings: the list, Record / Import / Export, transcription, the player."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from relations_desktop.ui.labels import format_duration, local_time, recording_s
 from relations_desktop.ui.widgets.player_bar import PlayerBar
 from relations_desktop.ui.widgets.record_table import Column, RecordTableModel
 from relations_desktop.ui.widgets.timeline import Mark
+from relations_desktop.ui.widgets.transcription_controls import TranscriptionControls
 
 STOP_REASONS = {
     "device-lost": "microphone lost",
@@ -63,6 +64,7 @@ COLUMNS: list[Column[RecordingRecord]] = [
 class RecordingsPanel(QWidget):
     record_requested = Signal()
     status_message = Signal(str)
+    open_transcript = Signal(str)  # recording id
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -121,6 +123,9 @@ class RecordingsPanel(QWidget):
         )
         self.empty_hint.setObjectName("hint")
 
+        self.transcription = TranscriptionControls(context, self)
+        self.transcription.open_requested.connect(self.open_transcript)
+        self.transcription.status_message.connect(self.status_message)
         self.player = PlayerBar(context.player_factory, context.audio_backend, self)
         self.player.error.connect(self.status_message)
 
@@ -130,6 +135,7 @@ class RecordingsPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.table)
         layout.addWidget(self.empty_hint)
+        layout.addWidget(self.transcription)
         layout.addWidget(self.player)
         layout.addStretch(1)
         self._show_list(False)
@@ -191,6 +197,7 @@ class RecordingsPanel(QWidget):
         self.table.setVisible(has_records)
         self.empty_hint.setVisible(not has_records)
         self.player.setVisible(has_records)
+        self.transcription.setVisible(has_records)
         self.export_button.setEnabled(has_records)
         enabled = self.encounter_id is not None
         self.record_button.setEnabled(enabled)
@@ -201,6 +208,7 @@ class RecordingsPanel(QWidget):
 
     def _select(self, record: RecordingRecord | None) -> None:
         previous, self.current = self.current, record
+        self.transcription.set_recording(record.id if record is not None else None)
         if record is None:
             self.player.unload()
             return
@@ -266,6 +274,8 @@ class RecordingsPanel(QWidget):
         self.player.close_player()
 
     def wipe(self) -> None:
+        self.transcription.set_bridge(None)
+        self.transcription.set_recording(None)
         self.player.unload()
         self.model.clear()
         self.current = None
