@@ -19,6 +19,7 @@ import numpy as np
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from relations_desktop.core.audio import chunks
 from relations_desktop.core.errors import Cancelled, InvalidInput, NotFound, RelationsError
 from relations_desktop.core.records import JobRecord
 from relations_desktop.core.store.models import (
@@ -161,11 +162,12 @@ class TranscriptionService:
             event.set()
             return
         with self._store._session() as session:
-            session.execute(
-                update(TranscriptionJob)
-                .where(TranscriptionJob.id == job_id, TranscriptionJob.status == JobStatus.QUEUED)
-                .values(status=JobStatus.CANCELLED, finished_at=datetime.now(UTC))
-            )
+            job = session.get(TranscriptionJob, job_id)
+            if job is None or job.status != JobStatus.QUEUED:
+                return
+            job.status, job.finished_at = JobStatus.CANCELLED, datetime.now(UTC)
+            recording_id = job.recording_id
+        self._emit(JobEvent(job_id, recording_id, "cancelled", 0.0))
 
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -266,15 +268,17 @@ class TranscriptionService:
                 session.flush()
                 job.status, job.progress, job.error = JobStatus.RUNNING, 0.0, ""
                 job.transcript_id, job.started_at = transcript.id, datetime.now(UTC)
+                terms = session.scalars(select(GlossaryTerm.term).order_by(GlossaryTerm.term))
                 request = Request(
                     model_path=str(choice.path),
                     verify_default=choice.is_default,
                     language=job.language,
                     mode=job.mode,
-                    hotwords=", ".join(self.terms()),
+                    hotwords=", ".join(terms),
                     threads=self.threads,
                     frames=_frames_at_16k(recording),
                 )
+                sample_rate = recording.sample_rate
                 recording_id, transcript_id = recording.id, transcript.id
                 researcher_id = job.created_by
             self._emit(JobEvent(job_id, recording_id, "running", 0.0, transcript_id))
@@ -285,7 +289,7 @@ class TranscriptionService:
             try:
                 outcome = self._worker.run(
                     request,
-                    _audio_16k(self._store, recording_id, cancel.is_set),
+                    _audio_16k(sessions, recording_id, sample_rate, cancel.is_set),
                     writer.on_message,
                     cancel.is_set,
                 )
@@ -436,19 +440,24 @@ def _frames_at_16k(recording: Recording) -> int:
 
 
 def _audio_16k(
-    store: StoreService, recording_id: str, cancelled: Callable[[], bool]
+    sessions: sessionmaker[Session],
+    recording_id: str,
+    sample_rate: int,
+    cancelled: Callable[[], bool],
 ) -> Iterator[bytes]:
-    """The recording decrypted and resampled to 16 kHz, as PCM byte blocks, in memory."""
-    record = store.recordings.get(recording_id)
+    """The recording decrypted and resampled to 16 kHz, as PCM byte blocks, in memory.
+
+    Read through the queue's own engine, so a lock of the app does not interrupt it.
+    """
     resampler = av.AudioResampler(format="s16", layout="mono", rate=WHISPER_RATE)
     pending: list[bytes] = []
     size = 0
     pts = 0
-    for block in store.recordings.samples(recording_id):
+    for block in chunks.iter_samples(sessions, recording_id):
         if cancelled():
             raise Cancelled("The transcription was cancelled.")
         frame = av.AudioFrame.from_ndarray(block.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = record.sample_rate
+        frame.sample_rate = sample_rate
         frame.pts = pts
         pts += len(block)
         for out in resampler.resample(frame):
