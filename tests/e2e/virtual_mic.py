@@ -225,8 +225,13 @@ class VirtualMic:
     should the process die without running ``atexit``, by a small watchdog process.
     """
 
-    def __init__(self, base_dir: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, base_dir: str | os.PathLike[str] | None = None, *, feed_rate: int = FEED_RATE
+    ) -> None:
         self._base_dir = base_dir
+        # The microphone's native rate (``vmic_feed`` and the ``vclock`` that paces it):
+        # 16 kHz by default; 48 kHz lets a benchmark feed full-band audio.
+        self.feed_rate = feed_rate
         self.dir: Path | None = None
         self.pid: int | None = None
         self._watchdog: subprocess.Popen[bytes] | None = None
@@ -350,9 +355,10 @@ class VirtualMic:
             "load-module module-native-protocol-unix auth-anonymous=1 "
             f"socket={self.dir / 'native'}",
         ]
+        rate = self.feed_rate
         if not minimal:
             lines += [
-                f"load-module module-null-sink sink_name={FEED_SINK} rate={FEED_RATE} channels=1",
+                f"load-module module-null-sink sink_name={FEED_SINK} rate={rate} channels=1",
                 f"load-module module-remap-source master={FEED_SINK}.monitor "
                 f"source_name={MIC_SOURCE}",
                 f"load-module module-null-sink sink_name={SPEAKER_SINK}",
@@ -360,7 +366,7 @@ class VirtualMic:
                 # stream without an explicit target, the vclock loopback included.
                 f"set-default-source {MIC_SOURCE}",
                 f"set-default-sink {SPEAKER_SINK}",
-                f"load-module module-null-source source_name=vclock rate={FEED_RATE} channels=1",
+                f"load-module module-null-source source_name=vclock rate={rate} channels=1",
                 *(
                     f"load-module module-loopback source=vclock sink={sink} latency_msec=20 "
                     "source_dont_move=true sink_dont_move=true"
