@@ -92,6 +92,8 @@ class SearchHit:
     title: str
     snippet_parts: list[tuple[str, bool]]
     score: float
+    recording_id: str | None = None  # for a transcript segment: where it was said
+    seconds: float | None = None
 
     def snippet(self, before: str = "**", after: str = "**") -> str:
         """The snippet with matched words wrapped in ``before``/``after``."""

@@ -91,10 +91,12 @@ def search(
         SELECT d.kind, d.ref_id, d.encounter_id, e.title, e.encounter_type, e.date,
                search_index.title,
                snippet(search_index, -1, '{HIT_START}', '{HIT_END}', '…', 24),
-               bm25(search_index, 4.0, 1.0) AS score
+               bm25(search_index, 4.0, 1.0) AS score, t.recording_id, ts.start
         FROM search_index
         JOIN search_doc AS d ON d.doc_id = search_index.rowid
         JOIN encounter AS e ON e.id = d.encounter_id
+        LEFT JOIN transcript_segment AS ts ON d.kind = 'segment' AND ts.id = d.ref_id
+        LEFT JOIN transcript AS t ON t.id = ts.transcript_id
         WHERE {" AND ".join(where)}
         ORDER BY score
         LIMIT :limit
@@ -111,6 +113,8 @@ def search(
             title=row[6] or "",
             snippet_parts=split_snippet(row[7] or ""),
             score=float(row[8]),
+            recording_id=row[9],
+            seconds=None if row[10] is None else float(row[10]),
         )
         for row in rows
     ]

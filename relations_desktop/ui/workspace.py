@@ -125,6 +125,7 @@ class Workspace(QWidget):
         recordings.open_transcript.connect(self.open_transcript)
         recordings.transcription.set_bridge(bridge)
         self.search.open_note.connect(self.open_note)
+        self.search.open_segment.connect(self.open_transcript)
         self.sessions.record_requested.connect(self.open_recording)
         self.recording.back_requested.connect(self.show_session_recording)
         self.monitor.stopped.connect(self._recording_stopped)
@@ -216,10 +217,10 @@ class Workspace(QWidget):
             self.sessions.show_recording(active.encounter_id, active.recording_id)
 
     # ------------------------------------------------------------- transcript
-    def open_transcript(self, recording_id: str) -> None:
+    def open_transcript(self, recording_id: str, segment_id: str | None = None) -> None:
         self.sessions.flush()
         self.sessions.stop_playback()  # one player at a time
-        self.transcript.open_recording(recording_id)
+        self.transcript.open_recording(recording_id, segment_id)
         self.nav.item(TRANSCRIPT).setHidden(False)
         self.show_page(TRANSCRIPT)
 

@@ -7,7 +7,7 @@ from PySide6.QtTest import QTest
 
 from relations_desktop.core.services import StoreService
 from relations_desktop.ui.tasks import TaskRunner
-from relations_desktop.ui.views.search import snippet_html
+from relations_desktop.ui.views.search import HIT_ROLE, snippet_html
 from relations_desktop.ui.widgets.html_delegate import HTML_ROLE
 from relations_desktop.ui.workspace import SEARCH, SESSIONS
 from tests.ui.conftest import WindowFactory
@@ -88,3 +88,37 @@ def test_snippet_html_escapes_and_marks() -> None:
     out = snippet_html(hit)
     assert "<script>" not in out and "&lt;script&gt;" in out
     assert out.endswith(">x&amp;y</b>")
+
+
+def test_a_transcript_hit_opens_the_editor_at_that_segment(
+    qtbot, make_window: WindowFactory, service: StoreService, runner: TaskRunner, sample, tmp_path
+) -> None:
+    from relations_desktop.ui.workspace import TRANSCRIPT
+    from tests.ui.transcript_data import Seg, make_recording, make_transcript
+
+    recording_id = make_recording(service, sample["visit"], tmp_path, seconds=20.0)
+    make_transcript(
+        service,
+        recording_id,
+        [
+            Seg(0.0, 4.0, "Thanks for having me round again."),
+            Seg(4.0, 9.0, "The pharmacy moved my pick-up to nine."),
+            Seg(9.0, 14.0, "Kinship care came up at the hearing."),
+        ],
+    )
+    window = make_window()
+    view = window.workspace.search
+    window.workspace.focus_search()
+    qtbot.keyClicks(view.query, "kinship")
+    qtbot.keyClick(view.query, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: view.results.count() == 1, timeout=3000)
+    hit = view.results.item(0).data(HIT_ROLE)
+    assert hit.kind == "segment" and hit.recording_id == recording_id and hit.seconds == 9.0
+    rect = view.results.visualRect(view.results.model().index(0, 0))
+    QTest.mouseClick(view.results.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    QTest.mouseDClick(view.results.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    editor = window.workspace.transcript
+    assert window.workspace.current_page == TRANSCRIPT
+    qtbot.waitUntil(lambda: editor.transcript is not None, timeout=5000)
+    row = editor.table.currentIndex().row()
+    assert editor.model.row_of(hit.ref_id) == row

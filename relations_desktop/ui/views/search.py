@@ -1,4 +1,4 @@
-"""Search every fieldnote (full text, inside the encrypted store), with filters."""
+"""Search every fieldnote and transcript (full text, inside the encrypted store)."""
 
 from __future__ import annotations
 
@@ -68,6 +68,7 @@ def _date_filter(parent: QWidget, label: str) -> tuple[QCheckBox, QDateEdit]:
 
 class SearchView(QWidget):
     open_note = Signal(str, str)  # encounter id, note id
+    open_segment = Signal(str, str)  # recording id, transcript segment id
     status_message = Signal(str)
 
     def __init__(self, service: StoreService, runner: TaskRunner, parent: QWidget | None = None):
@@ -132,7 +133,7 @@ class SearchView(QWidget):
         layout.addLayout(filters)
         layout.addWidget(self.count_label)
         layout.addWidget(self.results, 1)
-        self.count_label.setText("Search the text and titles of every fieldnote.")
+        self.count_label.setText("Search every fieldnote and transcript.")
 
     def refresh(self) -> None:
         """Reload the participants offered as a filter."""
@@ -197,7 +198,10 @@ class SearchView(QWidget):
     def _activated(self, index: QModelIndex) -> None:
         hit = index.data(HIT_ROLE)
         if isinstance(hit, SearchHit):
-            self.open_note.emit(hit.encounter_id, hit.ref_id)
+            if hit.kind == "segment" and hit.recording_id:
+                self.open_segment.emit(hit.recording_id, hit.ref_id)
+            else:
+                self.open_note.emit(hit.encounter_id, hit.ref_id)
 
     def flush(self) -> None:
         """Nothing is edited here."""

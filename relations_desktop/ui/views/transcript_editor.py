@@ -76,6 +76,7 @@ class TranscriptEditor(QWidget):
         self.service = context.service
         self.runner = context.runner
         self.bridge = bridge
+        self._focus_segment: str | None = None
         self.recording: RecordingRecord | None = None
         self.encounter: EncounterRecord | None = None
         self.transcript: TranscriptRecord | None = None
@@ -186,7 +187,9 @@ class TranscriptEditor(QWidget):
         self.toolbar.show_keys(self.shortcuts)
 
     # ---------------------------------------------------------------- opening
-    def open_recording(self, recording_id: str) -> None:
+    def open_recording(self, recording_id: str, segment_id: str | None = None) -> None:
+        """Open a recording's transcript, at ``segment_id`` if given (a search hit)."""
+        self._focus_segment = segment_id
         self.flush()
         self.stop_playback()
         self._clear()
@@ -215,7 +218,8 @@ class TranscriptEditor(QWidget):
         self._show_transcript(transcript)
         self.transport.start()
         self.table.setFocus()
-        self.table.go_to(self.model.next_segment_row(-1))
+        focus = self.model.row_of(self._focus_segment) if self._focus_segment else -1
+        self.table.go_to(focus if focus >= 0 else self.model.next_segment_row(-1))
 
     def _failed_open(self, error: BaseException) -> None:
         show_error(self, describe(error), "Open transcript")
