@@ -23,7 +23,7 @@ def add_commands(command: CommandFactory) -> None:
         metavar="DIR",
         help="a CTranslate2 Whisper model folder (default: embedded tiny.en)",
     )
-    transcribe.add_argument("--language", default="en", metavar="L")
+    transcribe.add_argument("--language", metavar="L", help="default: the store's setting (en)")
     transcribe.add_argument(
         "--mode", choices=MODES, default="fast", help="fast (batched) or accurate (sequential)"
     )
@@ -60,7 +60,7 @@ def cmd_transcribe(service: StoreService, args: argparse.Namespace, out: Output)
             out.progress(f"  transcribing {percent:3d}%")
 
     service.transcription.add_listener(report)
-    out.progress(f"Transcribing {args.recording} ({args.mode}, {args.language}); Ctrl+C cancels…")
+    out.progress(f"Transcribing {args.recording} ({job.mode}, {job.language}); Ctrl+C cancels…")
     try:
         finished = service.transcription.run_job(job.id)
     except KeyboardInterrupt:

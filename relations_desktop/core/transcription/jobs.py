@@ -53,6 +53,10 @@ if TYPE_CHECKING:
 
 MODES = ("fast", "accurate")
 DEFAULT_THREADS = 2
+# Per-store settings (Settings in the GUI); --model / --language override them.
+MODEL_SETTING = "speech_model_dir"  # "" = the embedded default
+LANGUAGE_SETTING = "speech_language"
+DEFAULT_LANGUAGE = "en"
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,24 @@ class TranscriptionService:
                     added.append(term)
         return added
 
+    def set_model(self, model_dir: str | None) -> str:
+        """Choose the speech model for this store (None: the embedded default); checked."""
+        choice = model_files.choose(model_dir)
+        self._store.set_setting(MODEL_SETTING, "" if choice.is_default else str(choice.path))
+        return choice.name
+
+    def model_setting(self) -> str:
+        return str(self._store.get_setting(MODEL_SETTING, "") or "")
+
+    def set_language(self, language: str) -> None:
+        code = language.strip().lower()
+        if not code or len(code) > 10 or not code.replace("-", "").isalpha():
+            raise InvalidInput(f"{language!r} is not a language code (such as en, cy, gd).")
+        self._store.set_setting(LANGUAGE_SETTING, code)
+
+    def language_setting(self) -> str:
+        return str(self._store.get_setting(LANGUAGE_SETTING, DEFAULT_LANGUAGE))
+
     def remove_term(self, term: str) -> None:
         with self._store._session() as session:
             session.execute(delete(GlossaryTerm).where(GlossaryTerm.term == term))
@@ -117,11 +139,16 @@ class TranscriptionService:
         recording_id: str,
         *,
         model_dir: str | None = None,
-        language: str = "en",
+        language: str | None = None,
         mode: str = "fast",
     ) -> JobRecord:
+        """Queue a transcription; the model and language default to the store's settings."""
         if mode not in MODES:
             raise InvalidInput(f"Unknown mode {mode!r}; choose fast or accurate.")
+        if model_dir is None:
+            model_dir = str(self._store.get_setting(MODEL_SETTING, "") or "") or None
+        if language is None:
+            language = str(self._store.get_setting(LANGUAGE_SETTING, DEFAULT_LANGUAGE))
         choice = model_files.choose(model_dir)  # a bad folder is refused before queueing
         with self._store._session() as session:
             if session.get(Recording, recording_id) is None:
@@ -130,7 +157,7 @@ class TranscriptionService:
                 recording_id=recording_id,
                 status=JobStatus.QUEUED,
                 model_path="" if choice.is_default else str(choice.path),
-                language=(language or "en").strip().lower(),
+                language=(language or DEFAULT_LANGUAGE).strip().lower(),
                 mode=mode,
                 created_by=self._store.researcher_id,
                 updated_by=self._store.researcher_id,
