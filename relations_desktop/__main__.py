@@ -22,6 +22,14 @@ def main(argv: list[str] | None = None) -> int:
     return cli_main(args)
 
 
+def _entry() -> int:
+    try:
+        return main()
+    except KeyboardInterrupt:  # Ctrl+C while the app is still starting up
+        sys.stderr.write("relations-desktop: interrupted.\n")
+        return 130
+
+
 if __name__ == "__main__":
     multiprocessing.freeze_support()
-    sys.exit(main())
+    sys.exit(_entry())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +20,7 @@ def _isolate_pulseaudio_clients() -> None:
     if "PULSE_SERVER" in os.environ:
         return
     folder = Path(tempfile.mkdtemp(prefix="relations-pulse-client-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     config = folder / "client.conf"
     config.write_text("autospawn = no\n", encoding="utf-8")
     os.environ.update(

@@ -79,13 +79,18 @@ def _device(text: str | None) -> str | int | None:
 def cmd_record(service: StoreService, args: argparse.Namespace, out: Output) -> None:
     if not 0 < args.seconds <= 24 * 3600:
         raise InvalidInput("--seconds must be between 0 and 86400.")
-    active = service.recordings.start(args.encounter, device=_device(args.device))
+    # SIGTERM (a shutdown) stops cleanly too, from before the stream opens.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        active = service.recordings.start(args.encounter, device=_device(args.device))
+    except BaseException:
+        signal.signal(signal.SIGTERM, previous)
+        raise
     recorder = active.recorder
     out.progress(
         f"Recording {active.recording_id} at {recorder.rate} Hz for {args.seconds:g} s"
         " (Ctrl+C stops and keeps everything)…"
     )
-    previous = signal.signal(signal.SIGTERM, _interrupt)
     next_report = 1.0
     try:
         # The length is counted in audio taken, not wall time: N seconds means N seconds.

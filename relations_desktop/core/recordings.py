@@ -126,6 +126,8 @@ class RecordingService:
             return None
         summary = active.stop(reason)  # the sink closes and audits the recording
         self._active = None
+        if summary.frames == 0:  # stopped before any audio arrived: nothing to keep
+            self._discard_empty(active.recording_id)
         return summary
 
     def add_jotting(self, text: str) -> FieldnoteRecord:

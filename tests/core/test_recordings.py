@@ -210,9 +210,14 @@ def test_only_one_recording_at_a_time(
         service.recordings.start(encounter_id, backend=FakeBackend(rate=RATE))
     assert service.recordings.count() == 1
     service.recordings.stop()
-    start(service, encounter_id, FakeBackend(rate=RATE))
+    # Stopped before any audio arrived: an empty recording is not kept.
+    assert service.recordings.count() == 0
+    second = FakeBackend(rate=RATE)
+    start(service, encounter_id, second)
+    assert second.stream is not None
+    second.stream.feed(speech_like(1.5, RATE, seed=3))
     service.recordings.stop()
-    assert service.recordings.count() == 2
+    assert service.recordings.count() == 1
 
 
 @pytest.mark.parametrize(
