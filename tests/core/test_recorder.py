@@ -1,4 +1,4 @@
-"""The recorder: callback → bounded queue → writer thread → committed ~1 s FLAC chunks.
+"""The recorder: callback → bounded queue → writer thread → committed ~0.9 s FLAC chunks.
 
 Driven by the fake backend: the test feeds the audio, so every case is deterministic. The
 rules under test are the ones an interview depends on: chunks are committed as they
@@ -21,7 +21,7 @@ from sqlalchemy import event, select, text
 from relations_desktop.core.audio import chunks
 from relations_desktop.core.audio.codec import decode_flac
 from relations_desktop.core.audio.devices import AudioUnavailable
-from relations_desktop.core.audio.recorder import Recorder
+from relations_desktop.core.audio.recorder import CHUNK_SECONDS, Recorder
 from relations_desktop.core.services import StoreService
 from relations_desktop.core.store.models import (
     Recording,
@@ -40,6 +40,7 @@ from tests.core.audio_fakes import (
 
 RATE = 16_000
 BLOCK = 800  # 50 ms at 16 kHz, the recorder's default block
+CHUNK = round(RATE * CHUNK_SECONDS)  # frames in one of the recorder's default chunks
 
 
 def decoded(sink: MemorySink) -> np.ndarray:
@@ -74,16 +75,16 @@ def test_chunks_are_committed_as_they_arrive_and_stop_flushes_the_rest(started) 
     assert backend.stream.started and backend.stream.blocksize == BLOCK
 
     backend.stream.feed(signal)
-    # Two whole seconds are in the sink while the recording is still running.
+    # Two whole chunks are in the sink while the recording is still running.
     assert sink.wait_for_chunks(2, timeout=5)
     assert sink.finished is None and not recorder.stopped
     assert recorder.status().state == "recording"
 
     summary = recorder.stop()
     assert [(c.seq, c.start_frame, c.frames) for c in sink.chunks] == [
-        (0, 0, RATE),
-        (1, RATE, RATE),
-        (2, 2 * RATE, RATE // 2),  # the remainder, flushed by stop
+        (0, 0, CHUNK),
+        (1, CHUNK, CHUNK),
+        (2, 2 * CHUNK, len(signal) - 2 * CHUNK),  # the remainder, flushed by stop
     ]
     assert np.array_equal(decoded(sink), signal)  # bit-exact, in order
     assert sink.finish_calls == [(len(signal), 0, "user")]
@@ -141,20 +142,20 @@ def test_recorder_into_the_database(service: StoreService) -> None:
     recorder = Recorder(sink, backend, RATE)
     recorder.start()
     signal = speech_like(2.5, RATE, seed=3)
-    backend.stream.feed(signal[: 2 * RATE])
+    backend.stream.feed(signal[: 2 * CHUNK])
 
     # Committed (visible to another connection) while the recording goes on.
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         with service._session() as session:
-            if chunks.committed_frames(session, recording_id) == 2 * RATE:
+            if chunks.committed_frames(session, recording_id) == 2 * CHUNK:
                 break
         time.sleep(0.02)
     else:
         pytest.fail("the chunks were not committed while recording")
-    assert service.recordings.get(recording_id).duration_seconds == pytest.approx(2.0)
+    assert service.recordings.get(recording_id).duration_seconds == pytest.approx(2 * CHUNK / RATE)
 
-    backend.stream.feed(signal[2 * RATE :], overflow=True)
+    backend.stream.feed(signal[2 * CHUNK :], overflow=True)
     recorder.stop()
     assert finished.is_set()
     assert np.array_equal(chunks.read_all(service._plain_session, recording_id), signal)
@@ -351,18 +352,18 @@ def test_low_disk_stops_after_a_chunk_keeping_it() -> None:
     recorder = Recorder(sink, backend, RATE, free_space=lambda: free[0], low_disk_stop=1_000)
     recorder.start()
     signal = speech_like(2.5, RATE, seed=13)
-    backend.stream.feed(signal[:RATE])
+    backend.stream.feed(signal[:CHUNK])
     assert sink.wait_for_chunks(1)
     assert not recorder.status().low_disk
     free[0] = 999
-    backend.stream.feed(signal[RATE:])
+    backend.stream.feed(signal[CHUNK:])
     assert recorder.wait(3)
     summary = recorder.summary()
     assert summary.stop_reason == "disk-low"
     status = recorder.status()
     assert status.low_disk and status.free_bytes == 999
     # The chunk that found the disk low is kept, and so is what was already queued.
-    assert summary.frames >= 2 * RATE
+    assert summary.frames >= 2 * CHUNK
     assert np.array_equal(decoded(sink), signal[: summary.frames])
     assert sink.finish_calls == [(summary.frames, 0, "disk-low")]
 
@@ -389,8 +390,8 @@ def test_disk_full_keeps_the_earlier_chunks() -> None:
     summary = recorder.summary()
     assert summary.stop_reason == "disk-full"
     assert [c.seq for c in sink.chunks] == [0, 1]
-    assert np.array_equal(decoded(sink), signal[: 2 * RATE])
-    assert sink.finish_calls == [(2 * RATE, 0, "disk-full")]
+    assert np.array_equal(decoded(sink), signal[: 2 * CHUNK])
+    assert sink.finish_calls == [(2 * CHUNK, 0, "disk-full")]
     assert backend.stream.closed
     assert backend.stream.feed(signal) == 0  # nothing is listening any more
     assert recorder.stop().stop_reason == "disk-full"
@@ -453,7 +454,7 @@ def test_a_failing_sink_stops_the_recording_and_still_finishes() -> None:
     backend.stream.feed(speech_like(2.5, RATE))
     assert recorder.wait(3)
     assert recorder.summary().stop_reason == "error"
-    assert sink.finish_calls == [(RATE, 0, "error")]
+    assert sink.finish_calls == [(CHUNK, 0, "error")]
     assert backend.stream.closed
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from relations_desktop.core.audio.codec import decode_flac
 from relations_desktop.core.audio.devices import AudioUnavailable
+from relations_desktop.core.audio.recorder import CHUNK_SECONDS
 from relations_desktop.core.errors import (
     Cancelled,
     InvalidInput,
@@ -35,6 +36,7 @@ from relations_desktop.core.store.models import AudioChunk
 from tests.core.audio_fakes import FakeBackend, speech_like
 
 RATE = 16_000
+CHUNK = round(RATE * CHUNK_SECONDS)  # frames in one of the recorder's default chunks
 ROOT = Path(__file__).resolve().parents[2]
 SPEECH = (
     "We moved into the flat in March. The health visitor came round on the Tuesday, "
@@ -145,20 +147,22 @@ def test_recording_goes_on_while_the_store_is_locked(
 ) -> None:
     active = start(service, encounter_id, backend)
     signal = speech_like(4.5, RATE, seed=2)
-    backend.stream.feed(signal[:RATE])
+    backend.stream.feed(signal[:CHUNK])
     assert committed(active, 1)
 
     service.lock()
     assert service.is_locked
     with pytest.raises(StoreLocked):
         service.recordings.get(active.recording_id)
-    backend.stream.feed(signal[RATE : 3 * RATE])
+    backend.stream.feed(signal[CHUNK : 3 * CHUNK])
     assert committed(active, 3)  # chunks keep committing while locked
     assert not active.recorder.stopped
 
     service.unlock(passphrase)
-    assert service.recordings.get(active.recording_id).duration_seconds == pytest.approx(3.0)
-    backend.stream.feed(signal[3 * RATE :])
+    assert service.recordings.get(active.recording_id).duration_seconds == pytest.approx(
+        3 * CHUNK / RATE
+    )
+    backend.stream.feed(signal[3 * CHUNK :])
     service.recordings.stop()
     record = service.recordings.get(active.recording_id)
     assert record.duration_seconds == pytest.approx(4.5)
@@ -311,10 +315,10 @@ def test_crash_recovery_after_kill_9(
         record = reopened.recordings.get(recording_id)
         assert (record.status, record.stop_reason) == ("recovered", "recovered")
         assert record.ended_at is not None
-        assert record.duration_seconds >= committed
+        assert record.duration_seconds >= committed * CHUNK / RATE
         # Only whole committed chunks survive a crash, and every one decodes.
         frames = round(record.duration_seconds * RATE)
-        assert frames % RATE == 0
+        assert frames % CHUNK == 0
         with reopened._session() as session:
             rows = session.execute(
                 select(AudioChunk.seq, AudioChunk.start_frame, AudioChunk.data)
@@ -322,11 +326,11 @@ def test_crash_recovery_after_kill_9(
                 .order_by(AudioChunk.seq)
             ).all()
         assert [(seq, start) for seq, start, _ in rows] == [
-            (i, i * RATE) for i in range(frames // RATE)
+            (i, i * CHUNK) for i in range(frames // CHUNK)
         ]
         for _seq, _start, data in rows:
             samples, rate = decode_flac(data)
-            assert (len(samples), rate) == (RATE, RATE)
+            assert (len(samples), rate) == (CHUNK, RATE)
         expected = speech_like(60.0, RATE, seed=42)[:frames]
         assert np.array_equal(audio(reopened, recording_id), expected)
         assert actions(reopened, "recording_recovered") == [recording_id]

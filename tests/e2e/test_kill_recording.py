@@ -23,7 +23,7 @@ from tests.e2e.virtual_mic import VirtualMic
 
 # Seconds after the "Recording" line: inside the first chunk, mid-way, near a boundary.
 KILL_POINTS = [1.5, 3.2, 5.7]
-# Chunks are ~1 s and each is committed at once: at most the chunk being gathered, and
+# Chunks are ~0.9 s and each is committed at once: at most the chunk being gathered, and
 # what sits in the input buffers, can be lost.
 MAX_LOSS_SECONDS = 1.5
 

@@ -35,6 +35,9 @@ LOW_DISK_STOP_BYTES = 200_000_000
 SILENCE_DBFS = -55.0  # quieter than this is "no signal"
 CLIP_LEVEL = 32_000  # of 32_767
 DEVICE_TIMEOUT_SECONDS = 3.0
+# Worst-case loss at a kill is the chunk being gathered plus the blocks in
+# flight (~50 ms), and that must stay under 1 s, so chunks are 0.9 s.
+CHUNK_SECONDS = 0.9
 _STOP = object()
 
 
@@ -87,7 +90,7 @@ class Recorder:
         device: str | int | None = None,
         *,
         free_space: Callable[[], int] = lambda: 1 << 62,
-        chunk_seconds: float = 1.0,
+        chunk_seconds: float = CHUNK_SECONDS,
         block_seconds: float = 0.05,
         queue_seconds: float = 20.0,
         low_disk_stop: int = LOW_DISK_STOP_BYTES,
