@@ -762,7 +762,7 @@ def test_the_model_is_loaded_from_its_folder_only(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(faster_whisper, "WhisperModel", fake_model)
     folder = str(model_files.default_model_dir())
     request = Request(folder, False, "en", "fast", "", 1, 0)
-    outcome = worker._transcribe(request, [], lambda _: None)
+    outcome = worker._transcribe(request, lambda: [], lambda _: None)
     assert isinstance(outcome, worker.Failed) and folder in outcome.message
     (args, kwargs), *_ = calls
     assert args == (folder,) and Path(args[0]).is_dir()
