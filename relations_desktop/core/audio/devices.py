@@ -125,20 +125,16 @@ class SoundDeviceBackend:
         callback: InputCallback,
         finished: Callable[[], None],
     ) -> Stream:
-        sd = self._sd
-        try:
-            stream: Stream = sd.InputStream(
-                device=device,
-                samplerate=rate,
-                channels=1,
-                dtype="int16",
-                blocksize=blocksize,
-                callback=callback,
-                finished_callback=finished,
-            )
-        except (ValueError, sd.PortAudioError) as exc:
-            raise AudioUnavailable(f"The microphone could not be opened: {exc}.") from exc
-        return stream
+        return self._open(
+            self._sd.InputStream,
+            "int16",
+            "The microphone",
+            device,
+            rate,
+            blocksize,
+            callback,
+            finished,
+        )
 
     def open_output(
         self,
@@ -148,17 +144,39 @@ class SoundDeviceBackend:
         callback: OutputCallback,
         finished: Callable[[], None],
     ) -> Stream:
-        sd = self._sd
+        return self._open(
+            self._sd.OutputStream,
+            "float32",
+            "The speakers",
+            device,
+            rate,
+            blocksize,
+            callback,
+            finished,
+        )
+
+    def _open(
+        self,
+        stream_class: Any,
+        dtype: str,
+        what: str,
+        device: str | int | None,
+        rate: int,
+        blocksize: int,
+        callback: Any,
+        finished: Callable[[], None],
+    ) -> Stream:
+        """A mono stream; PortAudio's refusal becomes a message for the researcher."""
         try:
-            stream: Stream = sd.OutputStream(
+            stream: Stream = stream_class(
                 device=device,
                 samplerate=rate,
                 channels=1,
-                dtype="float32",
+                dtype=dtype,
                 blocksize=blocksize,
                 callback=callback,
                 finished_callback=finished,
             )
-        except (ValueError, sd.PortAudioError) as exc:
-            raise AudioUnavailable(f"The speakers could not be opened: {exc}.") from exc
+        except (ValueError, self._sd.PortAudioError) as exc:
+            raise AudioUnavailable(f"{what} could not be opened: {exc}.") from exc
         return stream
