@@ -19,9 +19,10 @@ from relations_desktop.core.audio import chunks, files
 from relations_desktop.core.audio.codec import Samples, encode_flac
 from relations_desktop.core.audio.devices import AudioBackend, DeviceInfo, SoundDeviceBackend
 from relations_desktop.core.audio.recorder import Recorder, RecordingSummary
-from relations_desktop.core.errors import InvalidInput, NotFound, RelationsError
+from relations_desktop.core.errors import InvalidInput, RelationsError
 from relations_desktop.core.fsutil import free_bytes
 from relations_desktop.core.records import FieldnoteRecord, JottingRecord, RecordingRecord
+from relations_desktop.core.store.lookup import get_or_missing
 from relations_desktop.core.store.models import (
     AudioChunk,
     Encounter,
@@ -287,14 +288,8 @@ class RecordingService:
 
 
 def _encounter(session: Session, encounter_id: str) -> Encounter:
-    encounter = session.get(Encounter, encounter_id) if encounter_id else None
-    if encounter is None:
-        raise NotFound(f"There is no session with id {encounter_id!r}.")
-    return encounter
+    return get_or_missing(session, Encounter, encounter_id, "session")
 
 
 def _recording(session: Session, recording_id: str) -> Recording:
-    recording = session.get(Recording, recording_id) if recording_id else None
-    if recording is None:
-        raise NotFound(f"There is no recording with id {recording_id!r}.")
-    return recording
+    return get_or_missing(session, Recording, recording_id, "recording")

@@ -21,7 +21,6 @@ from relations_desktop.core import convert, vault
 from relations_desktop.core.errors import (
     InvalidInput,
     NotAStore,
-    NotFound,
     RelationsError,
     StoreDamaged,
     StoreExists,
@@ -42,6 +41,7 @@ from relations_desktop.core.search import SearchFilters, search
 from relations_desktop.core.store import migrate
 from relations_desktop.core.store.engine import DAMAGED, DB_FILE, make_engine, verify_readable
 from relations_desktop.core.store.lockfile import LOCK_FILE, StoreProcessLock
+from relations_desktop.core.store.lookup import get_or_missing
 from relations_desktop.core.store.models import (
     AuditEvent,
     Encounter,
@@ -551,10 +551,7 @@ def _required(value: Any, name: str) -> str:
 
 
 def _get(session: Session, model: Any, ident: str, noun: str) -> Any:
-    row = session.get(model, ident) if ident else None
-    if row is None:
-        raise NotFound(f"There is no {noun} with id {ident!r}.")
-    return row
+    return get_or_missing(session, model, ident, noun)
 
 
 def _participants(session: Session, ids: Sequence[str]) -> list[Participant]:

@@ -21,6 +21,7 @@ from relations_desktop.core.records import (
     TranscriptRecord,
     WordRecord,
 )
+from relations_desktop.core.store.lookup import get_or_missing
 from relations_desktop.core.store.models import (
     Fieldnote,
     Participant,
@@ -331,17 +332,11 @@ def _word_start(text: str, at_char: int) -> int:
 
 
 def _transcript(session: Session, transcript_id: str) -> Transcript:
-    row = session.get(Transcript, transcript_id) if transcript_id else None
-    if row is None:
-        raise NotFound(f"There is no transcript with id {transcript_id!r}.")
-    return row
+    return get_or_missing(session, Transcript, transcript_id, "transcript")
 
 
 def _segment_row(session: Session, segment_id: str) -> TranscriptSegment:
-    row = session.get(TranscriptSegment, segment_id) if segment_id else None
-    if row is None:
-        raise NotFound(f"There is no transcript segment with id {segment_id!r}.")
-    return row
+    return get_or_missing(session, TranscriptSegment, segment_id, "transcript segment")
 
 
 def _people(session: Session, speaker: TranscriptSpeaker) -> dict[str, Participant]:
