@@ -41,6 +41,11 @@ def participant(row: Participant) -> ParticipantRecord:
         has_real_name=row.identity is not None,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        age_band=row.age_band,
+        sector=row.sector,
+        on_ost=row.on_ost,
+        withdrawn_on=row.withdrawn_on,
+        withdrawal_scope=row.withdrawal_scope.value if row.withdrawal_scope else None,
     )
 
 
@@ -72,6 +77,7 @@ def fieldnote(row: Fieldnote) -> FieldnoteRecord:
         tags=[t.name for t in row.tags],
         created_at=row.created_at,
         updated_at=row.updated_at,
+        participant_ids=[p.id for p in row.participants],
     )
 
 

@@ -82,3 +82,9 @@ class Cancelled(RelationsError):
     """The user cancelled a long piece of work; nothing of it was kept."""
 
     exit_code = 130
+
+
+class ConsentRequired(RelationsError):
+    """What was asked for needs consent that someone present has not given."""
+
+    exit_code = 12

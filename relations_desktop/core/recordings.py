@@ -7,7 +7,7 @@ Reached as ``StoreService.recordings``. Capture writes through a dedicated engin
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,7 @@ from relations_desktop.core.store.models import (
 )
 
 if TYPE_CHECKING:
+    from relations_desktop.core.consent.service import VerbalConsent
     from relations_desktop.core.services import StoreService
 
 Progress = Callable[[float], None]
@@ -74,12 +75,18 @@ class RecordingService:
         *,
         device: str | int | None = None,
         backend: AudioBackend | None = None,
+        verbal_consent: Sequence[VerbalConsent] = (),
         **recorder_options: Any,
     ) -> ActiveRecording:
-        """Open the input device and start committing chunks to a new recording."""
+        """Open the input device and start committing chunks to a new recording.
+
+        Everyone present must have agreed to audio recording, or be giving verbal consent
+        now (``verbal_consent``), which is stored against the recording's first seconds.
+        """
         with self._guard:
             if self.active is not None:
                 raise InvalidInput("A recording is already running; stop it first.")
+            self._store.consent.check_recording(encounter_id, verbal_consent)
             backend = backend or SoundDeviceBackend()
             rate, device_name = backend.input_rate(device)
             with self._store._session() as session:
@@ -119,6 +126,8 @@ class RecordingService:
             self._store.audit(
                 "recording_started", "recording", recording_id, device=device_name, sample_rate=rate
             )
+            if verbal_consent:
+                self._store.consent.record_verbal(recording_id, verbal_consent, 0.0)
             return self._active
 
     def stop(self, reason: str = "user") -> RecordingSummary | None:
@@ -225,10 +234,16 @@ class RecordingService:
         *,
         progress: Progress | None = None,
         cancelled: Callable[[], bool] = lambda: False,
+        verbal_consent: Sequence[VerbalConsent] = (),
     ) -> RecordingRecord:
-        """Store an existing recording (phone, dictaphone): all of it, or nothing."""
+        """Store an existing recording (phone, dictaphone): all of it, or nothing.
+
+        The same consent rule as for recording applies: everyone present must have agreed
+        to audio recording, or give verbal consent at the start of this recording.
+        """
         with self._store._session() as session:
             _encounter(session, encounter_id)
+        self._store.consent.check_recording(encounter_id, verbal_consent)
         info = files.probe(path)
         rate = info.sample_rate
         with self._store._session() as session:
@@ -268,6 +283,8 @@ class RecordingService:
         if progress:
             progress(1.0)
         self._store.audit("recording_imported", "recording", recording_id, seconds=frames / rate)
+        if verbal_consent:
+            self._store.consent.record_verbal(recording_id, verbal_consent, 0.0)
         return self.get(recording_id)
 
     def export_file(self, recording_id: str, path: Path, fmt: str | None = None) -> int:

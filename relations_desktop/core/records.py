@@ -40,6 +40,15 @@ class ParticipantRecord:
     has_real_name: bool
     created_at: datetime
     updated_at: datetime
+    age_band: str = ""
+    sector: str = ""
+    on_ost: bool | None = None
+    withdrawn_on: date | None = None
+    withdrawal_scope: str | None = None
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawal_scope is not None
 
     @property
     def label(self) -> str:
@@ -73,6 +82,7 @@ class FieldnoteRecord:
     tags: list[str]
     created_at: datetime
     updated_at: datetime
+    participant_ids: list[str] = field(default_factory=list)
 
     @property
     def preview(self) -> str:

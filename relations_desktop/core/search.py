@@ -31,6 +31,8 @@ class SearchFilters:
     participant_id: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+    site_id: str | None = None
+    kind: str | None = None  # "fieldnote" or "segment" (a transcript passage)
 
 
 def to_fts_query(query: str) -> str:
@@ -81,6 +83,14 @@ def search(
     if filters.date_to:
         where.append("e.date <= :dto")
         params["dto"] = filters.date_to.isoformat()
+    if filters.site_id:
+        where.append("e.site_id = :site")
+        params["site"] = filters.site_id
+    if filters.kind:
+        if filters.kind not in ("fieldnote", "segment"):
+            raise InvalidInput(f"Unknown kind {filters.kind!r}; choose fieldnote or segment.")
+        where.append("d.kind = :kind")
+        params["kind"] = filters.kind
     if filters.participant_id:
         where.append(
             "EXISTS (SELECT 1 FROM encounter_participant ep "

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from relations_desktop.core import convert, vault
+from relations_desktop.core.consent.service import ConsentService
 from relations_desktop.core.errors import (
     InvalidInput,
     NotAStore,
@@ -37,6 +38,7 @@ from relations_desktop.core.records import (
     SearchHit,
     StoreInfo,
 )
+from relations_desktop.core.register import RegisterService, clean_age_band
 from relations_desktop.core.search import SearchFilters, search
 from relations_desktop.core.store import migrate
 from relations_desktop.core.store.engine import DAMAGED, DB_FILE, make_engine, verify_readable
@@ -46,6 +48,7 @@ from relations_desktop.core.store.models import (
     AuditEvent,
     Encounter,
     EncounterType,
+    Family,
     Fieldnote,
     FieldnoteKind,
     IdentityEntry,
@@ -54,6 +57,8 @@ from relations_desktop.core.store.models import (
     Project,
     Researcher,
     Setting,
+    Site,
+    Tag,
 )
 from relations_desktop.core.transcription.jobs import TranscriptionService
 from relations_desktop.core.transcripts import TranscriptService
@@ -75,6 +80,8 @@ class StoreService:
         self.recordings = RecordingService(self)
         self.transcription = TranscriptionService(self)
         self.transcripts = TranscriptService(self)
+        self.consent = ConsentService(self)
+        self.register = RegisterService(self)
         self._attach(key)
 
     # ----------------------------------------------------------------- lifecycle
@@ -120,6 +127,7 @@ class StoreService:
             researcher.created_by = researcher.updated_by = researcher.id
             session.add(Project(name=project_name, created_by=researcher.id))
         service._load_identity()
+        service.consent.install_default_forms()
         service.audit("store_created", "store", key.store_id)
         return service
 
@@ -318,6 +326,11 @@ class StoreService:
         kind: str = ParticipantKind.PARENT.value,
         real_name: str | None = None,
         notes: str = "",
+        age_band: str = "",
+        sector: str = "",
+        on_ost: bool | None = None,
+        site_id: str | None = None,
+        family_id: str | None = None,
     ) -> ParticipantRecord:
         pseudonym, role_label = _required(pseudonym, "pseudonym"), _required(role_label, "role")
         participant = Participant(
@@ -327,6 +340,9 @@ class StoreService:
             region=region.strip(),
             kind=convert.choice(ParticipantKind, kind, "participant kind"),
             notes=notes,
+            age_band=clean_age_band(age_band),
+            sector=sector.strip(),
+            on_ost=on_ost,
             created_by=self.researcher_id,
             updated_by=self.researcher_id,
         )
@@ -335,6 +351,8 @@ class StoreService:
                 real_name=real_name.strip(), created_by=self.researcher_id
             )
         with self._session() as session:
+            participant.site_id = _optional_ref(session, Site, site_id, "site")
+            participant.family_id = _optional_ref(session, Family, family_id, "family")
             session.add(participant)
             session.flush()
             return convert.participant(participant)
@@ -345,9 +363,20 @@ class StoreService:
             for name in ("pseudonym", "role_label"):
                 if name in fields:
                     setattr(participant, name, _required(fields[name], name.replace("_", " ")))
-            for name in ("region", "notes"):
+            for name in ("region", "notes", "sector"):
                 if name in fields:
                     setattr(participant, name, str(fields[name]).strip())
+            if "age_band" in fields:
+                participant.age_band = clean_age_band(str(fields["age_band"] or ""))
+            if "on_ost" in fields:
+                value = fields["on_ost"]
+                participant.on_ost = None if value is None else bool(value)
+            if "site_id" in fields:
+                participant.site_id = _optional_ref(session, Site, fields["site_id"], "site")
+            if "family_id" in fields:
+                participant.family_id = _optional_ref(
+                    session, Family, fields["family_id"], "family"
+                )
             if "kind" in fields:
                 participant.kind = convert.choice(ParticipantKind, fields["kind"], "kind")
             if "real_name" in fields:
@@ -380,6 +409,7 @@ class StoreService:
         on: date | None = None,
         participant_ids: Sequence[str] = (),
         summary: str = "",
+        site_id: str | None = None,
     ) -> EncounterRecord:
         encounter = Encounter(
             project_id=self.project_id,
@@ -391,7 +421,8 @@ class StoreService:
             updated_by=self.researcher_id,
         )
         with self._session() as session:
-            encounter.participants = _participants(session, participant_ids)
+            encounter.participants = _participants(session, participant_ids, check_active=True)
+            encounter.site_id = _optional_ref(session, Site, site_id, "site")
             session.add(encounter)
             session.flush()
             return convert.encounter(encounter, 0)
@@ -410,7 +441,14 @@ class StoreService:
             if "summary" in fields:
                 encounter.summary = str(fields["summary"])
             if "participant_ids" in fields:
-                encounter.participants = _participants(session, fields["participant_ids"])
+                before = {p.id for p in encounter.participants}
+                chosen = _participants(session, fields["participant_ids"])
+                for participant in chosen:
+                    if participant.id not in before:
+                        _check_active(participant)
+                encounter.participants = chosen
+            if "site_id" in fields:
+                encounter.site_id = _optional_ref(session, Site, fields["site_id"], "site")
             encounter.updated_by = self.researcher_id
             session.flush()
             return convert.encounter(encounter, len(encounter.fieldnotes))
@@ -443,6 +481,8 @@ class StoreService:
         title: str = "",
         offset_seconds: float | None = None,
         recording_id: str | None = None,
+        tags: Sequence[str] = (),
+        participant_ids: Sequence[str] = (),
     ) -> FieldnoteRecord:
         note_kind = convert.choice(FieldnoteKind, kind, "note kind")
         with self._session() as session:
@@ -457,12 +497,20 @@ class StoreService:
                 created_by=self.researcher_id,
                 updated_by=self.researcher_id,
             )
+            note.tags = self._tags(session, tags)
+            note.participants = _participants(session, participant_ids)
             session.add(note)
             session.flush()
             return convert.fieldnote(note)
 
     def update_note(
-        self, note_id: str, *, title: str | None = None, body: str | None = None
+        self,
+        note_id: str,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+        tags: Sequence[str] | None = None,
+        participant_ids: Sequence[str] | None = None,
     ) -> FieldnoteRecord:
         with self._session() as session:
             note = _get(session, Fieldnote, note_id, "note")
@@ -470,6 +518,10 @@ class StoreService:
                 note.title = title.strip()
             if body is not None:
                 note.body = body
+            if tags is not None:
+                note.tags = self._tags(session, tags)
+            if participant_ids is not None:
+                note.participants = _participants(session, participant_ids)
             note.updated_by = self.researcher_id
             session.flush()
             return convert.fieldnote(note)
@@ -485,6 +537,24 @@ class StoreService:
     def get_note(self, note_id: str) -> FieldnoteRecord:
         with self._session() as session:
             return convert.fieldnote(_get(session, Fieldnote, note_id, "note"))
+
+    def list_tags(self) -> list[str]:
+        with self._session() as session:
+            return list(session.scalars(select(Tag.name).order_by(Tag.name)))
+
+    def _tags(self, session: Session, names: Sequence[str]) -> list[Tag]:
+        wanted = list(dict.fromkeys(n.strip().lstrip("#").lower() for n in names if n.strip()))
+        for name in wanted:
+            if len(name) > 100:
+                raise InvalidInput(f"A tag is at most 100 characters: {name[:40]!r}…")
+        existing = {t.name: t for t in session.scalars(select(Tag).where(Tag.name.in_(wanted)))}
+        for name in wanted:
+            if name not in existing:
+                existing[name] = Tag(
+                    project_id=self.project_id, name=name, created_by=self.researcher_id
+                )
+                session.add(existing[name])
+        return [existing[name] for name in wanted]
 
     # ------------------------------------------------------------------ search
     def search(
@@ -554,8 +624,28 @@ def _get(session: Session, model: Any, ident: str, noun: str) -> Any:
     return get_or_missing(session, model, ident, noun)
 
 
-def _participants(session: Session, ids: Sequence[str]) -> list[Participant]:
-    return [_get(session, Participant, pid, "participant") for pid in dict.fromkeys(ids)]
+def _participants(
+    session: Session, ids: Sequence[str], *, check_active: bool = False
+) -> list[Participant]:
+    chosen = [_get(session, Participant, pid, "participant") for pid in dict.fromkeys(ids)]
+    if check_active:
+        for participant in chosen:
+            _check_active(participant)
+    return chosen
+
+
+def _check_active(participant: Participant) -> None:
+    if participant.withdrawal_scope is not None:
+        raise InvalidInput(
+            f"{participant.pseudonym} ({participant.role_label}) withdrew from the study on "
+            f"{participant.withdrawn_on}; they cannot be added to a session."
+        )
+
+
+def _optional_ref(session: Session, model: Any, ident: str | None, noun: str) -> str | None:
+    if not ident:
+        return None
+    return str(_get(session, model, ident, noun).id)
 
 
 def _set_real_name(participant: Participant, real_name: Any, researcher_id: str) -> None:

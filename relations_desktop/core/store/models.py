@@ -107,6 +107,48 @@ class RecordingSource(enum.StrEnum):
     IMPORT = "import"
 
 
+class Household(enum.StrEnum):
+    CO_HABITING = "co-habiting"
+    SINGLE_PARENT = "single-parent"
+    CO_PARENTING_APART = "co-parenting-apart"
+
+
+class LivingArrangement(enum.StrEnum):
+    WITH_PARENTS = "with-parents"
+    WITH_OTHER_PARENT = "with-other-parent"
+    FOSTER_CARE = "foster-care"
+    KINSHIP_CARE = "kinship-care"
+    ADOPTED = "adopted"
+    INDEPENDENT = "independent"  # an adult child living on their own
+
+
+class Involvement(enum.StrEnum):
+    """Child-protection involvement with a family."""
+
+    NONE = "none"
+    CURRENT = "current"
+    PAST = "past"
+
+
+class ConsentMethod(enum.StrEnum):
+    SIGNED = "signed"  # signed on screen
+    PAPER = "paper"  # a paper form, with a scan attached
+    VERBAL = "verbal"  # said aloud, at a time in a recording
+
+
+class ConsentParty(enum.StrEnum):
+    """Whose agreement a consent record holds."""
+
+    SELF = "self"  # the participant's own consent
+    PARENT = "parent"  # a parent's consent for a child
+    ASSENT = "assent"  # the child's own assent
+
+
+class WithdrawalScope(enum.StrEnum):
+    FUTURE = "future"  # no further participation; data kept
+    ALL = "all"  # withdraw the data too
+
+
 class JobStatus(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -166,6 +208,9 @@ class Researcher(Tracked, Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(200), default=None)
     is_self: Mapped[bool] = mapped_column(default=False)
+    role: Mapped[str] = mapped_column(String(200), default="")
+    institution: Mapped[str] = mapped_column(String(300), default="")
+    region: Mapped[str] = mapped_column(String(100), default="")
 
 
 class Project(Tracked, Base):
@@ -182,6 +227,7 @@ class Site(Tracked, Base):
     name: Mapped[str] = mapped_column(String(200))
     site_type: Mapped[SiteType] = mapped_column(_enum(SiteType, "site_type"))
     region: Mapped[str] = mapped_column(String(100), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
 
 
 class Family(Tracked, Base):
@@ -190,6 +236,35 @@ class Family(Tracked, Base):
     project_id: Mapped[str] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
     label: Mapped[str] = mapped_column(String(200))
     notes: Mapped[str] = mapped_column(Text, default="")
+    household: Mapped[Household | None] = mapped_column(_enum(Household, "household"), default=None)
+    region: Mapped[str] = mapped_column(String(100), default="")
+    site_id: Mapped[str | None] = mapped_column(
+        ForeignKey("site.id", ondelete="SET NULL"), default=None
+    )
+
+    children: Mapped[list[FamilyChild]] = relationship(
+        back_populates="family", cascade="all, delete-orphan", order_by="FamilyChild.created_at"
+    )
+
+
+class FamilyChild(Tracked, Base):
+    """A child, recorded as an attribute of a family (children are not interviewed)."""
+
+    __tablename__ = "family_child"
+    __table_args__ = (Index("ix_family_child_family", "family_id"),)
+
+    family_id: Mapped[str] = mapped_column(ForeignKey("family.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(200), default="")  # "primary school aged daughter"
+    age_band: Mapped[str] = mapped_column(String(20), default="")  # "0-4", "11-16", "18+", "7"
+    living_arrangement: Mapped[LivingArrangement] = mapped_column(
+        _enum(LivingArrangement, "living_arrangement")
+    )
+    child_protection: Mapped[Involvement] = mapped_column(
+        _enum(Involvement, "involvement"), default=Involvement.NONE
+    )
+    family_support: Mapped[bool] = mapped_column(default=False)
+
+    family: Mapped[Family] = relationship(back_populates="children")
 
 
 class Participant(Tracked, Base):
@@ -207,6 +282,13 @@ class Participant(Tracked, Base):
         ForeignKey("family.id", ondelete="SET NULL"), default=None
     )
     notes: Mapped[str] = mapped_column(Text, default="")
+    age_band: Mapped[str] = mapped_column(String(20), default="")
+    sector: Mapped[str] = mapped_column(String(100), default="")  # professionals: health, ...
+    on_ost: Mapped[bool | None] = mapped_column(default=None)  # opioid substitution therapy
+    withdrawn_on: Mapped[date | None] = mapped_column(Date, default=None)
+    withdrawal_scope: Mapped[WithdrawalScope | None] = mapped_column(
+        _enum(WithdrawalScope, "withdrawal_scope"), default=None
+    )
 
     identity: Mapped[IdentityEntry | None] = relationship(
         back_populates="participant", cascade="all, delete-orphan", uselist=False
@@ -231,6 +313,13 @@ encounter_participant = Table(
     "encounter_participant",
     Base.metadata,
     Column("encounter_id", ForeignKey("encounter.id", ondelete="CASCADE"), primary_key=True),
+    Column("participant_id", ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True),
+)
+
+fieldnote_participant = Table(
+    "fieldnote_participant",
+    Base.metadata,
+    Column("fieldnote_id", ForeignKey("fieldnote.id", ondelete="CASCADE"), primary_key=True),
     Column("participant_id", ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True),
 )
 
@@ -280,6 +369,9 @@ class Fieldnote(Tracked, Base):
 
     encounter: Mapped[Encounter] = relationship(back_populates="fieldnotes")
     tags: Mapped[list[Tag]] = relationship(secondary=fieldnote_tag, order_by="Tag.name")
+    participants: Mapped[list[Participant]] = relationship(
+        secondary=fieldnote_participant, order_by="Participant.pseudonym"
+    )
 
 
 class Recording(Tracked, Base):
@@ -406,6 +498,77 @@ class Tag(Tracked, Base):
 
     project_id: Mapped[str] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
+
+
+class ConsentForm(Tracked, Base):
+    """One version of a consent form. Never changed once made: edits make a new version."""
+
+    __tablename__ = "consent_form"
+    __table_args__ = (UniqueConstraint("project_id", "slug", "version"),)
+
+    project_id: Mapped[str] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(100))  # the same for every version of a form
+    title: Mapped[str] = mapped_column(String(300))
+    version: Mapped[str] = mapped_column(String(40))
+    form_date: Mapped[date | None] = mapped_column(Date, default=None)
+    ethics_reference: Mapped[str] = mapped_column(String(200), default="")
+    audience: Mapped[str] = mapped_column(String(40), default="adult")  # adult, parent, child
+    # [{"id", "statement", "required", "governs"}, ...] in the order they are read out
+    items: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class ConsentRecord(Tracked, Base):
+    """Consent given on one form version: an answer per item, how, by whom, when."""
+
+    __tablename__ = "consent_record"
+    __table_args__ = (Index("ix_consent_record_participant", "participant_id"),)
+
+    participant_id: Mapped[str] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    form_id: Mapped[str] = mapped_column(ForeignKey("consent_form.id", ondelete="RESTRICT"))
+    party: Mapped[ConsentParty] = mapped_column(_enum(ConsentParty, "consent_party"))
+    given_by: Mapped[str] = mapped_column(String(200), default="")  # "Lara (Mother)" for a parent
+    method: Mapped[ConsentMethod] = mapped_column(_enum(ConsentMethod, "consent_method"))
+    given_on: Mapped[date] = mapped_column(Date)
+    researcher_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)  # item id -> bool
+    recording_id: Mapped[str | None] = mapped_column(
+        ForeignKey("recording.id", ondelete="SET NULL"), default=None
+    )
+    recording_offset: Mapped[float | None] = mapped_column(Float, default=None)
+    signature_strokes: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    signature_png: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    scan: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    scan_name: Mapped[str] = mapped_column(String(300), default="")
+    certificate_pdf: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+
+    form: Mapped[ConsentForm] = relationship()
+
+
+class ConsentWithdrawal(Tracked, Base):
+    __tablename__ = "consent_withdrawal"
+
+    participant_id: Mapped[str] = mapped_column(
+        ForeignKey("participant.id", ondelete="CASCADE"), unique=True
+    )
+    withdrawn_on: Mapped[date] = mapped_column(Date)
+    scope: Mapped[WithdrawalScope] = mapped_column(_enum(WithdrawalScope, "withdrawal_scope"))
+    recorded_by: Mapped[str | None] = mapped_column(String(36), default=None)
+    note: Mapped[str] = mapped_column(Text, default="")
+    # What went (counts only, never content), for the audit trail and the review screen.
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class EncounterFlag(Tracked, Base):
+    """Something in an encounter the researcher must look at (e.g. after a withdrawal)."""
+
+    __tablename__ = "encounter_flag"
+    __table_args__ = (Index("ix_encounter_flag_encounter", "encounter_id"),)
+
+    encounter_id: Mapped[str] = mapped_column(ForeignKey("encounter.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(60))  # "withdrawal"
+    message: Mapped[str] = mapped_column(Text, default="")
+    participant_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class AuditEvent(Base):
