@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from relations_desktop import __version__
-from relations_desktop.cli import recording_commands, store_commands, transcript_commands
+from relations_desktop.cli import (
+    consent_commands,
+    recording_commands,
+    register_commands,
+    store_commands,
+    transcript_commands,
+)
 from relations_desktop.cli.common import (
     PASSPHRASE_ENV,
     PROG,
@@ -33,6 +39,8 @@ HANDLERS: dict[str, Handler] = {
     **store_commands.HANDLERS,
     **recording_commands.HANDLERS,
     **transcript_commands.HANDLERS,
+    **register_commands.HANDLERS,
+    **consent_commands.HANDLERS,
 }
 # Commands that run without unlocking a store.
 STORELESS: dict[str, StorelessHandler] = {
@@ -89,6 +97,8 @@ def build_parser() -> ArgumentParser:
     store_commands.add_commands(command)
     recording_commands.add_commands(command)
     transcript_commands.add_commands(command)
+    register_commands.add_commands(command)
+    consent_commands.add_commands(command)
     return parser
 
 

@@ -554,7 +554,7 @@ class StoreService:
                     project_id=self.project_id, name=name, created_by=self.researcher_id
                 )
                 session.add(existing[name])
-        return [existing[name] for name in wanted]
+        return [existing[name] for name in sorted(wanted)]
 
     # ------------------------------------------------------------------ search
     def search(

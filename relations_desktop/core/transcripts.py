@@ -7,6 +7,7 @@ of each segment can be seen and nothing the model wrote is ever lost.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -265,12 +266,24 @@ class TranscriptService:
     ) -> None:
         from relations_desktop.core.export import transcript_formats
 
-        transcript = self.get(transcript_id)
+        transcript = self.without_withdrawn(self.get(transcript_id))
         transcript_formats.write(
             transcript, fmt, path, options or transcript_formats.ExportOptions()
         )
         self._store.audit(
             "transcript_exported", "transcript", transcript_id, format=fmt, path=str(path)
+        )
+
+    def without_withdrawn(self, transcript: TranscriptRecord) -> TranscriptRecord:
+        """The transcript without what was said by anyone who withdrew their data."""
+        excluded = self._store.consent.excluded_participant_ids()
+        gone = {s.id for s in transcript.speakers if s.participant_id in excluded}
+        if not gone:
+            return transcript
+        return dataclasses.replace(
+            transcript,
+            segments=[seg for seg in transcript.segments if seg.speaker_id not in gone],
+            speakers=[s for s in transcript.speakers if s.id not in gone],
         )
 
     def count(self) -> int:

@@ -50,6 +50,12 @@ if TYPE_CHECKING:
 
 MAX_SCAN_BYTES = 25 * 1024 * 1024
 _AUDIENCE_FOR_PARTY = {"self": "adult", "parent": "parent", "assent": "child"}
+_AUDIENCE_WORDS = {"adult": "adults", "parent": "parents or carers", "child": "children"}
+_PARTY_WORDS = {
+    "self": "a participant's own consent",
+    "parent": "a parent's consent for a child",
+    "assent": "a child's assent",
+}
 
 
 @dataclass(frozen=True)
@@ -437,9 +443,10 @@ class ConsentService:
         wanted = _AUDIENCE_FOR_PARTY[who.value]
         if form.audience != wanted:
             raise InvalidInput(
-                f"The form “{form.title}” (v{form.version}) is for {form.audience}s, "
-                f"not for {'a ' + wanted if wanted != 'adult' else 'an adult'}'s {who.value} "
-                "consent; choose a form for them."
+                f"The form “{form.title}” (v{form.version}) is for "
+                f"{_AUDIENCE_WORDS.get(form.audience, form.audience)}; "
+                f"{_PARTY_WORDS[who.value]} needs a form for "
+                f"{_AUDIENCE_WORDS[wanted]}."
             )
         given_by = given_by.strip()
         if who is ConsentParty.PARENT:

@@ -185,16 +185,16 @@ def execute(
                 )
             _delete_data(store, session, participant, found)
         _mark(store, session, participant, how, when, note, result)
-    if how is WithdrawalScope.ALL:
-        for path in _backups(store.store_dir):
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-        compact(store)
     store.audit(
         "consent_withdrawn", "participant", participant_id, scope=how.value,
         on=when.isoformat(), recordings_deleted=result.recordings_deleted,
         notes_deleted=result.notes_deleted, sessions_flagged=len(result.encounters_flagged),
     )  # fmt: skip
+    if how is WithdrawalScope.ALL:
+        for path in _backups(store.store_dir):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        compact(store)
     return result
 
 
