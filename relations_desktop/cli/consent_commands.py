@@ -26,7 +26,7 @@ from relations_desktop.cli.common import (
 from relations_desktop.core.consent.certificate import Signature, signature_from_json
 from relations_desktop.core.consent.forms import FormTemplate, Governs, read_template_file
 from relations_desktop.core.consent.records import ConsentRecordView, ConsentState
-from relations_desktop.core.consent.service import MAX_SCAN_BYTES, VerbalConsent
+from relations_desktop.core.consent.service import MAX_SCAN_BYTES
 from relations_desktop.core.errors import Cancelled, InvalidInput, NotFound
 from relations_desktop.core.fsutil import atomic_write
 from relations_desktop.core.records import to_json
@@ -47,8 +47,7 @@ def _answer(text: str) -> tuple[str, bool]:
     word = value.strip().lower()
     if word not in YES + NO:
         raise argparse.ArgumentTypeError(
-            f"the answer to {item.strip()!r} must be yes or no (or y/n, true/false), "
-            f"not {value!r}"
+            f"the answer to {item.strip()!r} must be yes or no (or y/n, true/false), not {value!r}"
         )
     return item.strip(), word in YES
 
@@ -127,7 +126,7 @@ def _template_file(text: str) -> FormTemplate:
         raise argparse.ArgumentTypeError(exc.message) from None
 
 
-def add_answer_option(parser: ArgumentParser) -> None:
+def add_answer_option(parser: argparse._ActionsContainer) -> None:
     parser.add_argument(
         "--answer",
         dest="answers",
@@ -262,11 +261,11 @@ def _form(service: StoreService, args: argparse.Namespace, out: Output) -> None:
         out.result({"id": form.id, "added": not existed}, form.id)
     else:
         data = consent.form_template(args.ref).to_json()
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        template_json = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
         if args.out is None:
-            sys.stdout.write(text)
+            sys.stdout.write(template_json)
             return
-        _write(args.out, text.encode("utf-8"), args.force)
+        _write(args.out, template_json.encode("utf-8"), args.force)
         out.result({"path": str(args.out)}, str(args.out))
 
 
@@ -331,8 +330,10 @@ def _show(service: StoreService, args: argparse.Namespace, out: Output) -> None:
 
 
 def _describe(state: ConsentState, records: Sequence[ConsentRecordView]) -> str:
-    lines = [state.label, f"  {state.summary}"]
-    if state.withdrawn_scope is None and not state.missing:
+    lines = [state.label]
+    if state.withdrawn_scope is not None or state.missing:
+        lines.append(f"  {state.summary}")
+    else:
         for governs in Governs:
             decision = state.decisions.get(governs.value)
             word = "yes" if decision else "no" if decision is False else "not asked"
@@ -419,40 +420,6 @@ def _flags(service: StoreService, args: argparse.Namespace, out: Output) -> None
         )
 
     out.result([to_json(f) for f in flags], text)
-
-
-# ---------------------------------------------- verbal consent at a recording
-def add_verbal_options(parser: ArgumentParser) -> None:
-    """``--verbal-consent PID ... --consent-form REF --answer ITEM=yes ...`` for record and
-    import: consent said aloud at the start of the recording, stored at its 0 s."""
-    group = parser.add_argument_group("verbal consent given at the start of the recording")
-    group.add_argument(
-        "--verbal-consent",
-        action="append",
-        default=[],
-        metavar="PARTICIPANT_ID",
-        help="someone present who gives consent aloud now (repeat for each)",
-    )
-    group.add_argument("--consent-form", metavar="REF", help="the form read aloud")
-    add_answer_option(parser)
-    group.add_argument("--party", choices=PARTIES, help="for a child: whose agreement")
-    group.add_argument("--given-by", default="", metavar="TEXT", help="the parent or carer")
-
-
-def verbal_consent(args: argparse.Namespace) -> list[VerbalConsent]:
-    if not args.verbal_consent:
-        if args.consent_form or args.answers or args.party or args.given_by:
-            raise InvalidInput(
-                "--consent-form, --answer, --party and --given-by go with "
-                "--verbal-consent PARTICIPANT_ID."
-            )
-        return []
-    if not args.consent_form:
-        raise InvalidInput("Verbal consent needs --consent-form REF: the form read aloud.")
-    return [
-        VerbalConsent(pid, args.consent_form, dict(args.answers or {}), args.party, args.given_by)
-        for pid in dict.fromkeys(args.verbal_consent)
-    ]
 
 
 HANDLERS: dict[str, Handler] = {"consent": cmd_consent}

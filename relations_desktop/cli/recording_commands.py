@@ -9,7 +9,9 @@ from pathlib import Path
 from types import FrameType
 
 from relations_desktop.cli.common import ArgumentParser, CommandFactory, Handler, Output, table
+from relations_desktop.cli.consent_commands import PARTIES, add_answer_option
 from relations_desktop.core.audio.devices import SoundDeviceBackend
+from relations_desktop.core.consent.service import VerbalConsent
 from relations_desktop.core.errors import InvalidInput
 from relations_desktop.core.records import RecordingRecord, to_json
 from relations_desktop.core.services import StoreService
@@ -29,6 +31,7 @@ def add_commands(command: CommandFactory) -> None:
     record.add_argument("--encounter", required=True, metavar="ID")
     record.add_argument("--seconds", required=True, type=float, metavar="N")
     record.add_argument("--device", metavar="NAME", help="an input device name or number")
+    add_verbal_options(record)
 
     recording = command("recording", "recordings").add_subparsers(
         dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser
@@ -40,10 +43,45 @@ def add_commands(command: CommandFactory) -> None:
     imported = command("import", "import an audio file (WAV, FLAC, MP3, M4A, OGG, Opus)", recording)
     imported.add_argument("--encounter", required=True, metavar="ID")
     imported.add_argument("file", type=Path)
+    add_verbal_options(imported)
     export = command("export", "write a decrypted copy (FLAC or WAV): NOT encrypted", recording)
     export.add_argument("id")
     export.add_argument("--out", required=True, type=Path, metavar="FILE")
     export.add_argument("--format", choices=["flac", "wav"], help="default: from the file name")
+
+
+def add_verbal_options(parser: ArgumentParser) -> None:
+    """Consent said aloud at the start of the recording (stored at its 0 s): everyone
+    present must have agreed to audio recording, or give verbal consent now."""
+    group = parser.add_argument_group("verbal consent given at the start of the recording")
+    group.add_argument(
+        "--verbal-consent",
+        action="append",
+        default=[],
+        metavar="PARTICIPANT_ID",
+        help="someone present who consents aloud now (repeat for each)",
+    )
+    group.add_argument("--consent-form", metavar="REF", help="the form read aloud")
+    add_answer_option(group)
+    group.add_argument("--party", choices=PARTIES, help="for a child: whose agreement")
+    group.add_argument("--given-by", default="", metavar="TEXT", help="the parent or carer")
+
+
+def verbal_consent(args: argparse.Namespace) -> list[VerbalConsent]:
+    """The same form and answers for each participant named with --verbal-consent."""
+    if not args.verbal_consent:
+        if args.consent_form or args.answers or args.party or args.given_by:
+            raise InvalidInput(
+                "--consent-form, --answer, --party and --given-by go with "
+                "--verbal-consent PARTICIPANT_ID."
+            )
+        return []
+    if not args.consent_form:
+        raise InvalidInput("Verbal consent needs --consent-form REF: the form read aloud.")
+    return [
+        VerbalConsent(pid, args.consent_form, dict(args.answers or {}), args.party, args.given_by)
+        for pid in dict.fromkeys(args.verbal_consent)
+    ]
 
 
 def cmd_devices(args: argparse.Namespace, out: Output) -> None:
@@ -79,10 +117,13 @@ def _device(text: str | None) -> str | int | None:
 def cmd_record(service: StoreService, args: argparse.Namespace, out: Output) -> None:
     if not 0 < args.seconds <= 24 * 3600:
         raise InvalidInput("--seconds must be between 0 and 86400.")
+    verbal = verbal_consent(args)
     # SIGTERM (a shutdown) stops cleanly too, from before the stream opens.
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        active = service.recordings.start(args.encounter, device=_device(args.device))
+        active = service.recordings.start(
+            args.encounter, device=_device(args.device), verbal_consent=verbal
+        )
     except BaseException:
         signal.signal(signal.SIGTERM, previous)
         raise
@@ -174,8 +215,13 @@ def cmd_recording(service: StoreService, args: argparse.Namespace, out: Output) 
         def progress(fraction: float) -> None:
             out.progress(f"  imported {fraction:4.0%}")
 
+        verbal = verbal_consent(args)
+        # Refused for consent before the progress starts: one line, as for any refusal.
+        service.consent.check_recording(args.encounter, verbal)
         out.progress(f"Importing {args.file.name}…")
-        record = recordings.import_file(args.encounter, args.file, progress=progress)
+        record = recordings.import_file(
+            args.encounter, args.file, progress=progress, verbal_consent=verbal
+        )
         out.result(to_json(record), record.id)
     else:
         out.progress(

@@ -62,9 +62,7 @@ def add_commands(command: CommandFactory) -> None:
     c_add.add_argument("--age-band", default="", metavar="B", help="e.g. 0-4, 12, 18+")
     c_add.add_argument("--label", default="", metavar="L", help="e.g. 'eldest son'")
     c_add.add_argument("--child-protection", default="none", choices=_values(Involvement))
-    c_add.add_argument(
-        "--family-support", action="store_true", help="involved with family support"
-    )
+    c_add.add_argument("--family-support", action="store_true", help="involved with family support")
 
     researcher = command("researcher", "your researcher profile").add_subparsers(
         dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser
@@ -80,9 +78,7 @@ def add_commands(command: CommandFactory) -> None:
 def cmd_site(service: StoreService, args: argparse.Namespace, out: Output) -> None:
     register = service.register
     if args.action == "add":
-        record = register.add_site(
-            args.name, args.site_type, region=args.region, notes=args.notes
-        )
+        record = register.add_site(args.name, args.site_type, region=args.region, notes=args.notes)
         out.result({"id": record.id}, record.id)
         return
     sites = register.list_sites()

@@ -23,7 +23,7 @@ from relations_desktop.cli.common import (
 )
 from relations_desktop.core import passphrase as strength
 from relations_desktop.core.errors import InvalidInput
-from relations_desktop.core.records import to_json
+from relations_desktop.core.records import ParticipantRecord, to_json
 from relations_desktop.core.search import SearchFilters
 from relations_desktop.core.services import StoreService, check_can_create
 from relations_desktop.core.store.models import EncounterType, FieldnoteKind, ParticipantKind
@@ -53,7 +53,16 @@ def add_commands(command: CommandFactory) -> None:
     p_add.add_argument("--region", default="")
     p_add.add_argument("--kind", default="parent", choices=[k.value for k in ParticipantKind])
     p_add.add_argument("--real-name", help="kept only in the encrypted identity register")
-    command("list", "list participants", participant)
+    _register_options(p_add, adding=True)
+    p_update = command("update", "change a participant's details", participant)
+    p_update.add_argument("id", metavar="PARTICIPANT_ID")
+    p_update.add_argument("--pseudonym")
+    p_update.add_argument("--role")
+    p_update.add_argument("--region")
+    p_update.add_argument("--kind", choices=[k.value for k in ParticipantKind])
+    p_update.add_argument("--real-name", help="'' removes it from the identity register")
+    _register_options(p_update, adding=False)
+    command("list", "list participants (and who withdrew)", participant)
 
     encounter = command("encounter", "fieldwork sessions").add_subparsers(
         dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser
@@ -69,6 +78,7 @@ def add_commands(command: CommandFactory) -> None:
     e_add.add_argument("--title", required=True)
     e_add.add_argument("--date", type=parse_date, help="YYYY-MM-DD (default: today)")
     e_add.add_argument("--participant", action="append", default=[], metavar="ID")
+    e_add.add_argument("--site", metavar="ID", help="the service site where it took place")
     command("list", "list sessions", encounter)
     e_show = command("show", "show one session and its notes", encounter)
     e_show.add_argument("id")
@@ -83,6 +93,10 @@ def add_commands(command: CommandFactory) -> None:
     source.add_argument("--file", type=Path, help="a UTF-8 text file, or - for stdin")
     n_add.add_argument("--kind", default="expanded", choices=[k.value for k in FieldnoteKind])
     n_add.add_argument("--title", default="")
+    n_add.add_argument("--tag", action="append", default=[], metavar="T", help="repeatable")
+    n_add.add_argument(
+        "--about", action="append", default=[], metavar="PARTICIPANT_ID", help="repeatable"
+    )
     n_list = command("list", "list fieldnotes", note)
     n_list.add_argument("--encounter", metavar="ID")
 
@@ -92,7 +106,24 @@ def add_commands(command: CommandFactory) -> None:
     search.add_argument("--participant", metavar="ID")
     search.add_argument("--from", dest="date_from", type=parse_date, metavar="YYYY-MM-DD")
     search.add_argument("--to", dest="date_to", type=parse_date, metavar="YYYY-MM-DD")
+    search.add_argument("--site", metavar="ID")
+    search.add_argument("--kind", choices=["fieldnote", "segment"], help="notes or transcripts")
     search.add_argument("--limit", type=int, default=50)
+
+
+def _register_options(parser: ArgumentParser, *, adding: bool) -> None:
+    """The register's fields of a participant; on update only what is given changes."""
+    default = "" if adding else None
+    parser.add_argument("--age-band", default=default, metavar="B", help="e.g. 25-34, 55+")
+    parser.add_argument("--sector", default=default, help="a professional's sector")
+    parser.add_argument(
+        "--ost",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="on opioid substitution therapy (or not)",
+    )
+    parser.add_argument("--site", metavar="ID", help="'' clears it" if not adding else None)
+    parser.add_argument("--family", metavar="ID", help="'' clears it" if not adding else None)
 
 
 def cmd_init(args: argparse.Namespace, out: Output) -> None:
@@ -145,24 +176,52 @@ def cmd_passwd(service: StoreService, args: argparse.Namespace, out: Output) -> 
 def cmd_participant(service: StoreService, args: argparse.Namespace, out: Output) -> None:
     if args.action == "add":
         record = service.add_participant(
-            args.pseudonym, args.role, region=args.region, kind=args.kind, real_name=args.real_name
+            args.pseudonym,
+            args.role,
+            region=args.region,
+            kind=args.kind,
+            real_name=args.real_name,
+            age_band=args.age_band,
+            sector=args.sector,
+            on_ost=args.ost,
+            site_id=args.site,
+            family_id=args.family,
         )
         out.result({"id": record.id}, record.id)
+        return
+    if args.action == "update":
+        names = {"role": "role_label", "ost": "on_ost", "site": "site_id", "family": "family_id"}
+        given = ("pseudonym", "role", "region", "kind", "real_name", "age_band", "sector")
+        fields = {
+            names.get(name, name): getattr(args, name)
+            for name in (*given, "ost", "site", "family")
+            if getattr(args, name) is not None
+        }
+        if not fields:
+            raise InvalidInput("Nothing to change: give at least one option (see --help).")
+        record = service.update_participant(args.id, **fields)
+        out.result(to_json(record), record.id)
         return
     people = service.list_participants()
     out.result(
         [to_json(p) for p in people],
         lambda: table(
-            ["ID", "PSEUDONYM", "ROLE", "REGION", "KIND"],
-            [[p.id, p.pseudonym, p.role_label, p.region, p.kind] for p in people],
+            ["ID", "PSEUDONYM", "ROLE", "REGION", "KIND", "STATUS"],
+            [[p.id, p.pseudonym, p.role_label, p.region, p.kind, _status(p)] for p in people],
         ),
     )
+
+
+def _status(person: ParticipantRecord) -> str:
+    if not person.is_withdrawn:
+        return "active"
+    return f"withdrawn ({person.withdrawal_scope}) {person.withdrawn_on}"
 
 
 def cmd_encounter(service: StoreService, args: argparse.Namespace, out: Output) -> None:
     if args.action == "add":
         record = service.add_encounter(
-            args.type, args.title, on=args.date, participant_ids=args.participant
+            args.type, args.title, on=args.date, participant_ids=args.participant, site_id=args.site
         )
         out.result({"id": record.id}, record.id)
     elif args.action == "list":
@@ -207,16 +266,30 @@ def cmd_encounter(service: StoreService, args: argparse.Namespace, out: Output) 
 def cmd_note(service: StoreService, args: argparse.Namespace, out: Output) -> None:
     if args.action == "add":
         body = args.text if args.text is not None else read_note_file(args.file)
-        record = service.add_note(args.encounter, body, kind=args.kind, title=args.title)
+        record = service.add_note(
+            args.encounter,
+            body,
+            kind=args.kind,
+            title=args.title,
+            tags=args.tag,
+            participant_ids=args.about,
+        )
         out.result({"id": record.id}, record.id)
         return
     notes = service.list_notes(args.encounter)
     out.result(
         [to_json(n) for n in notes],
         lambda: table(
-            ["ID", "SESSION", "KIND", "UPDATED", "TEXT"],
+            ["ID", "SESSION", "KIND", "UPDATED", "TAGS", "TEXT"],
             [
-                [n.id, n.encounter_id, n.kind, n.updated_at.strftime("%Y-%m-%d %H:%M"), n.preview]
+                [
+                    n.id,
+                    n.encounter_id,
+                    n.kind,
+                    n.updated_at.strftime("%Y-%m-%d %H:%M"),
+                    " ".join(f"#{t}" for t in n.tags),
+                    n.preview,
+                ]
                 for n in notes
             ],
         ),
@@ -242,6 +315,8 @@ def cmd_search(service: StoreService, args: argparse.Namespace, out: Output) -> 
         participant_id=args.participant,
         date_from=args.date_from,
         date_to=args.date_to,
+        site_id=args.site,
+        kind=args.kind,
     )
     hits = service.search(args.query, filters, limit=args.limit)
     data = [to_json(h) | {"snippet": h.snippet()} for h in hits]

@@ -565,6 +565,8 @@ class StoreService:
         with self._session() as session:
             if filters and filters.participant_id:
                 _get(session, Participant, filters.participant_id, "participant")
+            if filters and filters.site_id:
+                _get(session, Site, filters.site_id, "site")
             return search(session, query, filters, limit)
 
 

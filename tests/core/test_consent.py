@@ -263,8 +263,16 @@ def test_verbal_consent_at_the_start_of_a_recording(
 def test_verbal_consent_linked_later_must_be_inside_the_recording(
     service: StoreService, lara: str, tmp_path: Path
 ) -> None:
-    session = service.add_encounter("home-visit", "Visit").id
-    recording = service.recordings.import_file(session, _wav(tmp_path, 3.0))
+    session = service.add_encounter("home-visit", "Visit", participant_ids=[lara]).id
+    yes = VerbalConsent(lara, "adult-participant", adult_answers(audio_recording=True))
+    recording = service.recordings.import_file(session, _wav(tmp_path, 3.0), verbal_consent=[yes])
+    before = service.consent.records(lara)
+    tom = service.add_participant("Tom", "Father").id
+    with pytest.raises(InvalidInput, match=r"Tom \(Father\) was not in the session"):
+        service.consent.record(
+            tom, "adult-participant", adult_answers(), "verbal",
+            recording_id=recording.id, recording_offset=1.0,
+        )  # fmt: skip
     with pytest.raises(InvalidInput, match="outside the recording"):
         service.consent.record(
             lara, "adult-participant", adult_answers(), "verbal",
@@ -275,7 +283,7 @@ def test_verbal_consent_linked_later_must_be_inside_the_recording(
             lara, "adult-participant", adult_answers(), "verbal",
             recording_id="nope", recording_offset=1.0,
         )  # fmt: skip
-    assert service.consent.records(lara) == []
+    assert service.consent.records(lara) == before and service.consent.records(tom) == []
 
 
 def test_a_session_without_participants_may_be_recorded(service: StoreService) -> None:

@@ -138,7 +138,12 @@ class ConsentService:
             ).first()
             if existing is not None:
                 if _form_json(existing) == data:
-                    return _form_record(existing, 0)
+                    count = session.scalar(
+                        select(func.count())
+                        .select_from(ConsentRecord)
+                        .where(ConsentRecord.form_id == existing.id)
+                    )
+                    return _form_record(existing, int(count or 0))
                 raise InvalidInput(
                     f"Version {template.version} of the form “{template.slug}” already exists "
                     "with different wording; give the changed form a new version number."
@@ -213,6 +218,12 @@ class ConsentService:
             recording_label = ""
             if recording_id is not None:
                 recording = get_or_missing(session, Recording, recording_id, "recording")
+                encounter = session.get(Encounter, recording.encounter_id)
+                if encounter is not None and checked.participant not in encounter.participants:
+                    raise InvalidInput(
+                        f"{_label(checked.participant)} was not in the session of that "
+                        "recording; verbal consent is linked to a recording they are in."
+                    )
                 offset = float(recording_offset or 0.0)
                 length = recording.frames / recording.sample_rate if recording.frames else None
                 if offset < 0 or (length is not None and offset > length):
