@@ -28,6 +28,7 @@ from relations_desktop.core.audio.recorder import RecorderStatus
 from relations_desktop.core.records import FieldnoteRecord
 from relations_desktop.ui.context import AppContext
 from relations_desktop.ui.dialogs.new_passphrase import NewPassphraseDialog
+from relations_desktop.ui.dialogs.researcher_profile import ResearcherProfileDialog
 from relations_desktop.ui.dialogs.settings import SettingsDialog
 from relations_desktop.ui.drafts import Drafts
 from relations_desktop.ui.labels import format_clock
@@ -40,7 +41,16 @@ from relations_desktop.ui.transcript_menu import build_transcript_menu
 from relations_desktop.ui.transcription_bridge import TranscriptionBridge
 from relations_desktop.ui.views.note_editor import NoteEditor
 from relations_desktop.ui.views.transcript_editor import TranscriptEditor
-from relations_desktop.ui.workspace import PARTICIPANTS, SEARCH, SESSIONS, TRANSCRIPT, Workspace
+from relations_desktop.ui.workspace import (
+    AUDIT,
+    PARTICIPANTS,
+    PROFILE,
+    REGISTER,
+    SEARCH,
+    SESSIONS,
+    TRANSCRIPT,
+    Workspace,
+)
 
 MINUTE_MS = 60_000
 
@@ -147,6 +157,9 @@ class MainWindow(QMainWindow):
             file_menu, "Change &passphrase…", None, self.change_passphrase
         )
         self.settings_action = self._action(file_menu, "&Settings…", None, self.open_settings)
+        self.profile_action = self._action(
+            file_menu, "My researcher &profile…", None, self.open_researcher_profile
+        )
         file_menu.addSeparator()
         self.quit_action = self._action(
             file_menu, "&Quit", "Ctrl+Q", self.close, data=False, app_wide=True
@@ -155,6 +168,9 @@ class MainWindow(QMainWindow):
         self._action(go, "&Sessions", "Ctrl+1", lambda: self._go(SESSIONS))
         self._action(go, "&Participants", "Ctrl+2", lambda: self._go(PARTICIPANTS))
         self._action(go, "Searc&h", "Ctrl+3", lambda: self._go(SEARCH))
+        self._action(go, "&Register", "Ctrl+4", lambda: self._go(REGISTER))
+        self._action(go, "Pr&ofile report", "Ctrl+5", lambda: self._go(PROFILE))
+        self._action(go, "&Audit log", "Ctrl+6", lambda: self._go(AUDIT))
         self.find_action = self._action(go, "&Find in fieldnotes", "Ctrl+F", self._find)
         session = bar.addMenu("&Session")
         self.new_session_action = self._action(
@@ -327,6 +343,18 @@ class MainWindow(QMainWindow):
         dialog.auto_lock_changed.connect(self._set_auto_lock)
         self.dialog = dialog
         dialog.open()
+
+    def open_researcher_profile(self) -> None:
+        dialog = ResearcherProfileDialog(self.service, self.runner, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(self._profile_saved)
+        self.dialog = dialog
+        dialog.open()
+
+    def _profile_saved(self, _profile: object) -> None:
+        self._status("Your researcher profile was saved")
+        if self.workspace is not None:
+            self.workspace.refresh_info()
 
     def change_passphrase(self) -> None:
         dialog = NewPassphraseDialog(self.service, self.runner, self)

@@ -1,10 +1,11 @@
 """The unlocked workspace: a sidebar and the views. Destroyed whole on lock.
 
 The recording screen and the transcript editor are pages of their own, listed in the
-sidebar once opened. The recording itself lives on in the :class:`RecordingMonitor`
-the main window owns, so a workspace built after unlock shows the running recording
-again; transcriptions go on in the core's queue, followed through the main window's
-:class:`TranscriptionBridge`.
+sidebar once opened. The register (sites and families), the study's profile report and
+the audit log come after them, so the first pages keep their numbers and keys. The
+recording itself lives on in the :class:`RecordingMonitor` the main window owns, so a
+workspace built after unlock shows the running recording again; transcriptions go on
+in the core's queue, followed through the main window's :class:`TranscriptionBridge`.
 """
 
 from __future__ import annotations
@@ -29,20 +30,28 @@ from relations_desktop.ui.labels import NOTE_KINDS
 from relations_desktop.ui.recording_monitor import RecordingMonitor
 from relations_desktop.ui.tasks import TaskRunner, discard
 from relations_desktop.ui.transcription_bridge import TranscriptionBridge
+from relations_desktop.ui.views.audit_log import AuditLogView
+from relations_desktop.ui.views.families import FamiliesPanel
 from relations_desktop.ui.views.note_editor import NoteEditor
 from relations_desktop.ui.views.participants import ParticipantsView
+from relations_desktop.ui.views.profile_report import ProfileReportView
 from relations_desktop.ui.views.recording import RecordingView
+from relations_desktop.ui.views.register import RegisterView
 from relations_desktop.ui.views.search import SearchView
 from relations_desktop.ui.views.sessions import SessionsView
+from relations_desktop.ui.views.sites import SitesPanel
 from relations_desktop.ui.views.transcript_editor import TranscriptEditor
 
-SESSIONS, PARTICIPANTS, SEARCH, RECORDING, TRANSCRIPT = range(5)
+SESSIONS, PARTICIPANTS, SEARCH, RECORDING, TRANSCRIPT, REGISTER, PROFILE, AUDIT = range(8)
 PAGES = (
     ("Sessions", "Ctrl+1"),
     ("Participants", "Ctrl+2"),
     ("Search", "Ctrl+3"),
     ("Recording", "Ctrl+R"),
     ("Transcript", "Open transcript, in a session's recordings"),
+    ("Register", "Ctrl+4"),
+    ("Profile", "Ctrl+5"),
+    ("Audit log", "Ctrl+6"),
 )
 
 
@@ -112,9 +121,21 @@ class Workspace(QWidget):
         self.search = SearchView(service, runner)
         self.recording = RecordingView(self.context, self.monitor)
         self.transcript = TranscriptEditor(self.context, bridge)
+        self.register = RegisterView(SitesPanel(service, runner), FamiliesPanel(service, runner))
+        self.profile = ProfileReportView(service, runner)
+        self.audit = AuditLogView(service, runner)
         self.pages = QStackedWidget(self)
         self.pages.setObjectName("pages")
-        views = (self.sessions, self.participants, self.search, self.recording, self.transcript)
+        views = (
+            self.sessions,
+            self.participants,
+            self.search,
+            self.recording,
+            self.transcript,
+            self.register,
+            self.profile,
+            self.audit,
+        )
         for view in views:
             self.pages.addWidget(view)
             view.status_message.connect(self.status_message)
@@ -143,6 +164,10 @@ class Workspace(QWidget):
         if self.monitor.active is not None:  # rebuilt after unlock: back to the recording
             self._show_recording_page()
 
+    def refresh_info(self) -> None:
+        """Read the project and researcher names again (after the profile changed)."""
+        self.runner.submit(self.service.info, on_result=self._show_info)
+
     def _show_info(self, info: StoreInfo) -> None:
         self.project_label.setText(info.project_name)
         self.researcher_label.setText(f"Signed in as\n{info.researcher_name}")
@@ -162,12 +187,18 @@ class Workspace(QWidget):
         if self.pages.currentIndex() == TRANSCRIPT and page != TRANSCRIPT:
             self.transcript.flush()
             self.transcript.stop_playback()
+        if self.pages.currentIndex() == REGISTER and page != REGISTER:
+            self.register.flush()
         self.pages.setCurrentIndex(page)
         view = self.pages.currentWidget()
         if page == SESSIONS:
             self.sessions.refresh()
-        elif isinstance(view, ParticipantsView | SearchView):
+        elif isinstance(view, ParticipantsView | SearchView | ProfileReportView | AuditLogView):
             view.refresh()
+        elif page == REGISTER:
+            self.register.refresh()
+            if not self.nav.hasFocus():  # Ctrl+N and Ctrl+S then work on the register
+                self.register.focus_list()
 
     def new_session(self) -> None:
         self.show_page(SESSIONS)
@@ -236,6 +267,7 @@ class Workspace(QWidget):
         """Send every pending edit to the store (before lock and close)."""
         self.sessions.flush()
         self.transcript.flush()
+        self.register.flush()
 
     def stop_playback(self) -> None:
         """Playback reads the store: it must stop before the store is locked."""
@@ -267,7 +299,15 @@ class Workspace(QWidget):
         discard(self)
         for widget in self.findChildren(QWidget):
             widget.blockSignals(True)
-        for view in (self.sessions, self.participants, self.search, self.transcript):
+        for view in (
+            self.sessions,
+            self.participants,
+            self.search,
+            self.transcript,
+            self.register,
+            self.profile,
+            self.audit,
+        ):
             view.wipe()
         self.project_label.clear()
         self.researcher_label.clear()
