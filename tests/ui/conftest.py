@@ -28,6 +28,7 @@ from relations_desktop.ui.style import apply_style
 from relations_desktop.ui.tasks import TaskRunner
 from relations_desktop.ui.widgets.html_delegate import HTML_ROLE
 from relations_desktop.ui.workspace import RECORDING
+from tests.consent_data import give_adult_consent
 from tests.ui.fake_audio import FakeBackend
 
 # Short autosave timings; idle lock far away unless a test asks for it.
@@ -76,9 +77,11 @@ def make_window(qtbot, service: StoreService, runner: TaskRunner) -> Iterator[Wi
 
 @pytest.fixture
 def sample(service: StoreService) -> dict[str, str]:
-    """Two participants, a session with one note; their ids."""
+    """Two participants who consented to everything, a session with one note; their ids."""
     lara = service.add_participant("Lara", "Mother", region="Scotland", real_name="Real Person")
     hv = service.add_participant("Ailsa", "Health Visitor", region="Scotland", kind="professional")
+    give_adult_consent(service, lara.id)
+    give_adult_consent(service, hv.id)
     visit = service.add_encounter(
         "home-visit", "Home visit with Lara", on=date(2025, 3, 12), participant_ids=[lara.id, hv.id]
     )

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from relations_desktop.core.services import StoreService
 from relations_desktop.core.store.models import Recording, TranscriptionJob
 from relations_desktop.ui.tasks import TaskRunner
+from tests.consent_data import give_adult_consent
 from tests.ui.conftest import FAST, WindowFactory
 from tests.ui.fake_audio import StubPlayer
 from tests.ui.test_screenshots import DOCS, _save, _voice
@@ -56,6 +57,7 @@ def test_transcript_editor_screenshot(
     folder = DOCS if os.environ.get("RELATIONS_SCREENSHOTS") == "1" else tmp_path
     folder.mkdir(parents=True, exist_ok=True)
     lara = service.add_participant("Lara", "Mother", region="Scotland", real_name="(on file)")
+    give_adult_consent(service, lara.id)
     visit = service.add_encounter(
         "home-visit", "Home visit with Lara", on=date(2025, 3, 12), participant_ids=[lara.id]
     )
