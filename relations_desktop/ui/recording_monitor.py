@@ -10,7 +10,7 @@ runner and says why.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -18,6 +18,8 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from relations_desktop.core.audio.devices import AudioBackend
 from relations_desktop.core.audio.recorder import RecorderStatus, RecordingSummary
+from relations_desktop.core.consent.service import VerbalConsent
+from relations_desktop.core.errors import ConsentRequired
 from relations_desktop.core.recordings import ActiveRecording
 from relations_desktop.core.services import StoreService
 from relations_desktop.ui.context import STATUS_POLL_MS
@@ -65,6 +67,7 @@ def stop_message(reason: str, seconds: float) -> str:
 class RecordingMonitor(QObject):
     started = Signal(object)  # ActiveRecording
     start_failed = Signal(str)  # a message for the user
+    consent_refused = Signal(str)  # someone present lacks consent: who, and what to do
     status_changed = Signal(object)  # RecorderStatus, every poll while a recording runs
     stopped = Signal(object, object)  # ActiveRecording, RecordingSummary | None
     stopped_by_itself = Signal(str)  # why, for the user
@@ -109,7 +112,14 @@ class RecordingMonitor(QObject):
         return self._stopping
 
     # ---------------------------------------------------------------- control
-    def start(self, encounter_id: str, device: str | None = None) -> None:
+    def start(
+        self,
+        encounter_id: str,
+        device: str | None = None,
+        verbal_consent: Sequence[VerbalConsent] = (),
+    ) -> None:
+        """Start through the runner. The core refuses unless everyone present consented to
+        recording or gives ``verbal_consent`` now (kept at the recording's first second)."""
         if self.is_running:
             return
         self._starting = True
@@ -118,6 +128,7 @@ class RecordingMonitor(QObject):
             encounter_id,
             device=device,
             backend=self.backend,
+            verbal_consent=tuple(verbal_consent),
             **self.recorder_options,
             on_result=self._started,
             on_error=self._start_failed,
@@ -138,7 +149,10 @@ class RecordingMonitor(QObject):
     def _start_failed(self, error: BaseException) -> None:
         self._starting = False
         self._stop_when_started = False
-        self.start_failed.emit(describe(error))
+        if isinstance(error, ConsentRequired):
+            self.consent_refused.emit(describe(error))
+        else:
+            self.start_failed.emit(describe(error))
 
     def pause(self) -> None:
         if self.active is not None and not self._stopping:

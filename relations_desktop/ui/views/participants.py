@@ -1,8 +1,12 @@
-"""Participants: pseudonym, role, region, kind, and whether a real name is on file."""
+"""Participants: pseudonym, role, region, kind, whether a real name is on file, and
+their consent in short. Withdrawn participants stay listed, greyed and marked."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -14,21 +18,63 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from relations_desktop.core.consent.records import ConsentState
 from relations_desktop.core.records import ParticipantRecord
 from relations_desktop.core.services import StoreService
-from relations_desktop.ui.labels import participant_kind_label
+from relations_desktop.ui.labels import format_date, participant_kind_label
 from relations_desktop.ui.tasks import TaskRunner
 from relations_desktop.ui.views.participant_editor import ParticipantEditor
-from relations_desktop.ui.widgets.record_table import Column, RecordTableModel
+from relations_desktop.ui.widgets.consent_badges import short_text
+from relations_desktop.ui.widgets.record_table import Column, Index, RecordTableModel
 
-COLUMNS: list[Column[ParticipantRecord]] = [
-    Column("Pseudonym", lambda p: p.pseudonym),
-    Column("Role", lambda p: p.role_label),
-    Column("Region", lambda p: p.region),
-    Column("Kind", lambda p: participant_kind_label(p.kind)),
-    # Only whether one exists: the real name itself is never shown in a list.
-    Column("Real name on file", lambda p: "Yes" if p.has_real_name else "No"),
-]
+GREY = QColor("#8a8f98")
+
+
+def consent_column(person: ParticipantRecord, state: ConsentState | None) -> str:
+    if person.is_withdrawn:
+        when = format_date(person.withdrawn_on) if person.withdrawn_on else ""
+        what = "data deleted" if person.withdrawal_scope == "all" else "no further part"
+        return f"withdrawn {when} ({what})".replace("  ", " ")
+    return "…" if state is None else short_text(state)
+
+
+class ParticipantsModel(RecordTableModel[ParticipantRecord]):
+    """Participants with their consent in short; withdrawn rows greyed (and say so)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self.states: dict[str, ConsentState] = {}
+        columns: list[Column[ParticipantRecord]] = [
+            Column("Pseudonym", lambda p: p.pseudonym),
+            Column("Role", lambda p: p.role_label),
+            Column("Region", lambda p: p.region),
+            Column("Kind", lambda p: participant_kind_label(p.kind)),
+            # Only whether one exists: the real name itself is never shown in a list.
+            Column("Real name on file", lambda p: "Yes" if p.has_real_name else "No"),
+            Column("Consent", lambda p: consent_column(p, self.states.get(p.id))),
+        ]
+        super().__init__(columns, parent)
+
+    def set_people(self, people: list[ParticipantRecord], states: list[ConsentState]) -> None:
+        self.states = {s.participant_id: s for s in states}
+        self.set_records(people)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        person = self.record(index.row())
+        if person is not None and person.is_withdrawn:
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QBrush(GREY)
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return f"{person.label}: {consent_column(person, None)}"
+        if person is not None and role == Qt.ItemDataRole.ToolTipRole and index.column() == 5:
+            state = self.states.get(person.id)
+            return state.summary if state is not None else None
+        return super().data(index, role)
+
+
+def load_people(service: StoreService) -> tuple[list[ParticipantRecord], list[ConsentState]]:
+    """(runs on the task runner)"""
+    people = service.list_participants()
+    return people, [service.consent.state(p.id) for p in people]
 
 
 class ParticipantsView(QWidget):
@@ -53,7 +99,7 @@ class ParticipantsView(QWidget):
         top.addWidget(self.edit_button)
         top.addWidget(self.add_button)
 
-        self.model: RecordTableModel[ParticipantRecord] = RecordTableModel(COLUMNS, self)
+        self.model = ParticipantsModel(self)
         self.table = QTableView(self)
         self.table.setModel(self.model)
         self.table.setAccessibleName("Participants")
@@ -78,12 +124,20 @@ class ParticipantsView(QWidget):
         layout.addWidget(self.count_label)
 
     def refresh(self) -> None:
-        self.runner.submit(self.service.list_participants, on_result=self._fill)
+        self.runner.submit(load_people, self.service, on_result=self._fill)
 
-    def _fill(self, people: list[ParticipantRecord]) -> None:
-        self.model.set_records(people)
+    def _fill(self, loaded: tuple[list[ParticipantRecord], list[ConsentState]]) -> None:
+        people, states = loaded
+        current = self.selected()
+        self.model.set_people(people, states)
+        if current is not None:
+            row = self.model.row_of(lambda p: p.id == current.id)
+            if row >= 0:
+                self.table.selectRow(row)
+        withdrawn = sum(p.is_withdrawn for p in people)
         if people:
-            self.count_label.setText(f"{len(people)} participant{'s' if len(people) != 1 else ''}")
+            text = f"{len(people)} participant{'s' if len(people) != 1 else ''}"
+            self.count_label.setText(text + (f", {withdrawn} withdrawn" if withdrawn else ""))
         else:
             self.count_label.setText("No participants yet. Add one with “Add participant”.")
 
@@ -108,6 +162,7 @@ class ParticipantsView(QWidget):
         dialog = ParticipantEditor(self.service, self.runner, record, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.saved.connect(self._saved)
+        dialog.consent_changed.connect(self.refresh)
         self.editor_dialog = dialog
         dialog.open()
 
@@ -119,4 +174,4 @@ class ParticipantsView(QWidget):
         """Nothing is edited in place here."""
 
     def wipe(self) -> None:
-        self.model.clear()
+        self.model.set_people([], [])

@@ -1,11 +1,14 @@
-"""The recording screen: start, pause, stop; the timer, the level, warnings; jottings.
+"""The recording screen: consent, start, pause, stop; the timer, the level; jottings.
 
 The recording belongs to the core and is driven through :class:`RecordingMonitor`
 (owned by the main window), so this screen can be destroyed by a lock and built again
 after unlock while the interview goes on: it then reattaches to the running recording.
+Those present show with their consent (:class:`RecordingConsentPanel`), refusals too.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -24,10 +27,12 @@ from PySide6.QtWidgets import (
 
 from relations_desktop.core.audio.devices import DeviceInfo
 from relations_desktop.core.audio.recorder import RecorderStatus, RecordingSummary
+from relations_desktop.core.consent.service import VerbalConsent
 from relations_desktop.core.fsutil import free_bytes
 from relations_desktop.core.recordings import ActiveRecording
 from relations_desktop.core.records import EncounterRecord, FieldnoteRecord, RecordingRecord
 from relations_desktop.ui.context import AppContext
+from relations_desktop.ui.dialogs.verbal_consent import RecordingConsentPanel
 from relations_desktop.ui.labels import format_bytes, format_clock, format_duration
 from relations_desktop.ui.recording_monitor import RecordingMonitor
 from relations_desktop.ui.tasks import describe
@@ -37,6 +42,20 @@ from relations_desktop.ui.widgets.timeline import Mark, Timeline
 
 DEVICE_SETTING = "input_device"
 SILENCE_TEXT = "No signal — is the microphone muted?"
+
+
+def _label(parent: QWidget, name: str, object_name: str = "", text: str = "") -> QLabel:
+    label = QLabel(text, parent)
+    label.setObjectName(object_name)
+    label.setAccessibleName(name)
+    return label
+
+
+def _button(parent: QWidget, text: str, tip: str) -> QPushButton:
+    button = QPushButton(text, parent)
+    button.setToolTip(tip)
+    button.setAccessibleName(text)
+    return button
 
 
 def _set_tone(label: QLabel, tone: str) -> None:
@@ -68,6 +87,7 @@ class RecordingView(QWidget):
         self._connections = [
             (monitor.started, self._started),
             (monitor.start_failed, self._start_failed),
+            (monitor.consent_refused, self._consent_refused),
             (monitor.status_changed, self.show_status),
             (monitor.stopped, self._stopped),
         ]
@@ -81,8 +101,7 @@ class RecordingView(QWidget):
 
     # ----------------------------------------------------------------- layout
     def _build(self) -> None:
-        heading = QLabel("Recording", self)
-        heading.setObjectName("viewTitle")
+        heading = _label(self, "Recording", "viewTitle", "Recording")
         self.back_button = QPushButton("Back to the session", self)
         self.back_button.setAccessibleName("Back to the session")
         self.back_button.clicked.connect(self._back)
@@ -90,47 +109,32 @@ class RecordingView(QWidget):
         top.addWidget(heading)
         top.addStretch(1)
         top.addWidget(self.back_button)
-        self.title_label = QLabel(self)
-        self.title_label.setObjectName("sessionTitle")
-        self.title_label.setAccessibleName("Session")
+        self.title_label = _label(self, "Session", "sessionTitle")
+        self.consent = RecordingConsentPanel(self.service, self.runner, self)
+        self.consent.verbal_ready.connect(self.start)  # with the consent given by voice
 
         card = QFrame(self)
         card.setObjectName("recordingCard")
-        self.state_label = QLabel(card)
-        self.state_label.setObjectName("recState")
-        self.state_label.setAccessibleName("Recording state")
-        self.timer_label = QLabel("00:00:00", card)
-        self.timer_label.setObjectName("recTimer")
-        self.timer_label.setAccessibleName("Elapsed time")
+        self.state_label = _label(card, "Recording state", "recState")
+        self.timer_label = _label(card, "Elapsed time", "recTimer", "00:00:00")
         self.meter = LevelMeter(card)
-        self.silence_label = QLabel(SILENCE_TEXT, card)
-        self.silence_label.setObjectName("recWarning")
-        self.silence_label.setAccessibleName("Silence warning")
+        self.silence_label = _label(card, "Silence warning", "recWarning", SILENCE_TEXT)
         _set_tone(self.silence_label, "warning")
-        self.start_button = QPushButton("Start recording", card)
+        self.start_button = _button(card, "Start recording", "Start recording (Ctrl+R)")
         self.start_button.setObjectName("record")
-        self.start_button.setToolTip("Start recording (Ctrl+R)")
-        self.start_button.setAccessibleName("Start recording")
-        self.start_button.clicked.connect(self.start)
-        self.pause_button = QPushButton("Pause", card)
-        self.pause_button.setToolTip("Pause or resume (Ctrl+P, or Space)")
+        self.start_button.clicked.connect(lambda: self.start())
+        self.pause_button = _button(card, "Pause", "Pause or resume (Ctrl+P, or Space)")
         self.pause_button.setAccessibleName("Pause or resume")
         self.pause_button.clicked.connect(self.toggle_pause)
-        self.stop_button = QPushButton("Stop", card)
-        self.stop_button.setToolTip("Stop and save the recording (Ctrl+Shift+S)")
+        self.stop_button = _button(card, "Stop", "Stop and save the recording (Ctrl+Shift+S)")
         self.stop_button.setAccessibleName("Stop recording")
         self.stop_button.clicked.connect(self.stop)
         self.device_combo = QComboBox(card)
         self.device_combo.setAccessibleName("Microphone")
         self.device_combo.setMinimumWidth(260)
-        self.device_label = QLabel(card)  # the device in use, while recording
-        self.device_label.setAccessibleName("Microphone in use")
-        self.disk_label = QLabel(card)
-        self.disk_label.setObjectName("recInfo")
-        self.disk_label.setAccessibleName("Free disk space")
-        self.overflow_label = QLabel(card)
-        self.overflow_label.setObjectName("recWarning")
-        self.overflow_label.setAccessibleName("Dropped audio")
+        self.device_label = _label(card, "Microphone in use")  # while recording
+        self.disk_label = _label(card, "Free disk space", "recInfo")
+        self.overflow_label = _label(card, "Dropped audio", "recWarning")
         _set_tone(self.overflow_label, "warning")
 
         buttons = QHBoxLayout()
@@ -148,8 +152,8 @@ class RecordingView(QWidget):
         inner = QVBoxLayout(card)
         inner.setContentsMargins(28, 20, 28, 20)
         inner.setSpacing(8)
-        inner.addWidget(self.state_label, 0, Qt.AlignmentFlag.AlignHCenter)
-        inner.addWidget(self.timer_label, 0, Qt.AlignmentFlag.AlignHCenter)
+        for label in (self.state_label, self.timer_label):
+            inner.addWidget(label, 0, Qt.AlignmentFlag.AlignHCenter)
         inner.addWidget(self.meter)
         inner.addWidget(self.silence_label, 0, Qt.AlignmentFlag.AlignHCenter)
         inner.addLayout(buttons)
@@ -176,10 +180,9 @@ class RecordingView(QWidget):
         layout.setSpacing(10)
         layout.addLayout(top)
         layout.addWidget(self.title_label)
+        layout.addWidget(self.consent)
         layout.addWidget(card)
-        jottings_heading = QLabel("Jottings", self)
-        jottings_heading.setObjectName("sectionTitle")
-        layout.addWidget(jottings_heading)
+        layout.addWidget(_label(self, "Jottings", "sectionTitle", "Jottings"))
         layout.addWidget(self.jotting)
         layout.addWidget(self.timeline)
         layout.addWidget(self.jottings, 1)
@@ -195,6 +198,7 @@ class RecordingView(QWidget):
         if self.monitor.is_running:
             return
         self._reset(encounter.id)
+        self.consent.load(encounter.id)
         self.title_label.setText(encounter.title)
         self.state_label.setText("Ready to record")
         self.runner.submit(
@@ -214,6 +218,7 @@ class RecordingView(QWidget):
         self.timeline.clear()
         self.jottings.clear()
         self.message.clear_message()
+        self.consent.clear_refusal()
         self.silence_label.hide()
         self.overflow_label.hide()
         self._set_mode("idle")
@@ -239,14 +244,15 @@ class RecordingView(QWidget):
     def can_start(self) -> bool:
         return self.encounter_id is not None and not self.monitor.is_running
 
-    def start(self) -> None:
+    def start(self, verbal_consent: Sequence[VerbalConsent] = ()) -> None:
         if not self.can_start or self.encounter_id is None:
             return
         device = self.device_combo.currentData()
         self.runner.submit(self.service.set_setting, DEVICE_SETTING, device or "")
         self._reset(self.encounter_id)
+        self.consent.pending = list(verbal_consent)
         self._set_mode("starting")
-        self.monitor.start(self.encounter_id, device)
+        self.monitor.start(self.encounter_id, device, self.consent.pending)
 
     def toggle_pause(self) -> None:
         self.monitor.toggle_pause()
@@ -270,6 +276,7 @@ class RecordingView(QWidget):
                 self.service.get_encounter, active.encounter_id, on_result=self._show_title
             )
         self.recording_id = active.recording_id
+        self.consent.started(active.encounter_id)
         self.runner.submit(self.service.recordings.get, active.recording_id, on_result=self._marks)
         self._set_mode("recording")
         self.jotting.setFocus()
@@ -288,8 +295,17 @@ class RecordingView(QWidget):
             self._list_jotting(jotting.offset_seconds, jotting.text)
 
     def _start_failed(self, message: str) -> None:
+        self.consent.pending = []
         self._set_mode("idle")
+        self.state_label.setText("Not recording")
         self.message.show_error(message)
+
+    def _consent_refused(self, message: str) -> None:
+        """Nothing was recorded; say who lacks consent, beside their badges."""
+        self.consent.pending = []
+        self._set_mode("idle")
+        self.state_label.setText("Not recording: consent is missing")
+        self.consent.refusal.show_error(message)
 
     def show_status(self, status: RecorderStatus) -> None:
         self.timer_label.setText(format_clock(status.recorded_seconds))
@@ -379,6 +395,7 @@ class RecordingView(QWidget):
         self.jotting.setEnabled(running)
         self.space.setEnabled(running)
         self.back_button.setEnabled(self.encounter_id is not None)
+        self.consent.set_idle(mode == "idle")
         texts = {
             "starting": "Starting…",
             "recording": "● Recording",
@@ -395,6 +412,7 @@ class RecordingView(QWidget):
             signal.disconnect(slot)
         self._connections = []
         self.encounter_id = self.recording_id = None
+        self.consent.clear()
         self.title_label.clear()
         self.jotting.clear()
         self.jottings.clear()
