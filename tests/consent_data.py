@@ -27,3 +27,32 @@ def give_adult_consent(
         signature=SIGNATURE,
     )
     return record.id
+
+
+def give_child_consent(service: StoreService, child_id: str, *, parent_id: str) -> None:
+    """A parent's consent and the child's own assent, both agreeing to recording."""
+    service.consent.record(
+        child_id,
+        "parent-for-child",
+        {
+            "information-sheet": True,
+            "voluntary": True,
+            "take-part": True,
+            "observation-of-children": True,
+            "audio-recording": True,
+            "anonymised-quotes": True,
+            "archiving": True,
+        },
+        "signed",
+        signature=SIGNATURE,
+        party="parent",
+        given_by=parent_id,
+    )
+    service.consent.record(
+        child_id,
+        "child-assent",
+        {"understood": True, "take-part": True, "audio-recording": True},
+        "signed",
+        signature=SIGNATURE,
+        party="assent",
+    )

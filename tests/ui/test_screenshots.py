@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QWidget
 from relations_desktop.core.services import StoreService
 from relations_desktop.ui.tasks import TaskRunner
 from relations_desktop.ui.workspace import SEARCH
+from tests.consent_data import give_adult_consent, give_child_consent
 from tests.ui.conftest import FAST, REC, WindowFactory, start_recording
 from tests.ui.fake_audio import FakeBackend, StubPlayer, tone
 
@@ -76,6 +77,9 @@ def _sample_store(service: StoreService) -> None:
     support = service.add_participant(
         "Priya", "Third Sector Family Support Worker", region="England", kind="professional"
     )
+    for adult in (lara, marianne, ailsa, sw, nurse, support):
+        give_adult_consent(service, adult.id, quotes=adult is not sw)
+    give_child_consent(service, son.id, parent_id=marianne.id)
     visit = service.add_encounter(
         "home-visit", "Home visit with Lara", on=date(2025, 3, 12), participant_ids=[lara.id]
     )
