@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from relations_desktop.core.audio.recorder import RecorderStatus
 from relations_desktop.core.records import FieldnoteRecord
 from relations_desktop.ui.context import AppContext
+from relations_desktop.ui.dialogs.consent_forms import open_consent_forms
 from relations_desktop.ui.dialogs.new_passphrase import NewPassphraseDialog
 from relations_desktop.ui.dialogs.researcher_profile import ResearcherProfileDialog
 from relations_desktop.ui.dialogs.settings import SettingsDialog
@@ -159,6 +160,9 @@ class MainWindow(QMainWindow):
         self.settings_action = self._action(file_menu, "&Settings…", None, self.open_settings)
         self.profile_action = self._action(
             file_menu, "My researcher &profile…", None, self.open_researcher_profile
+        )
+        self.consent_forms_action = self._action(
+            file_menu, "&Consent forms…", None, self.open_consent_forms
         )
         file_menu.addSeparator()
         self.quit_action = self._action(
@@ -350,6 +354,9 @@ class MainWindow(QMainWindow):
         dialog.saved.connect(self._profile_saved)
         self.dialog = dialog
         dialog.open()
+
+    def open_consent_forms(self) -> None:
+        self.dialog = open_consent_forms(self, self.context)
 
     def _profile_saved(self, _profile: object) -> None:
         self._status("Your researcher profile was saved")
