@@ -457,3 +457,10 @@ def test_open_consent_forms_opens_the_dialog_from_the_app_context(
     assert d.table.accessibleName() == "Consent form versions"
     for button in (d.import_button, d.export_button, d.new_version_button):
         assert button.accessibleName() and button.isEnabled()
+
+
+def test_the_file_menu_opens_the_consent_forms(qtbot, make_window) -> None:
+    window = make_window()
+    window.consent_forms_action.trigger()
+    assert isinstance(window.dialog, ConsentFormsDialog)
+    qtbot.waitUntil(lambda: window.dialog.isVisible(), timeout=3000)
