@@ -1,12 +1,17 @@
-"""Search every fieldnote and transcript (full text, inside the encrypted store)."""
+"""Search every fieldnote and transcript (full text, inside the encrypted store).
+
+Filters: what to search (notes, transcripts or both), session type, site, participant
+present, and a date range. They stay set while the view lives (not across a lock);
+Enter in the query or in any filter runs the search; "Clear filters" resets them all.
+"""
 
 from __future__ import annotations
 
 import html
 from datetime import date
 
-from PySide6.QtCore import QDate, QModelIndex, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QDate, QEvent, QModelIndex, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from relations_desktop.core.records import ParticipantRecord, SearchHit
+from relations_desktop.core.register import SiteRecord
 from relations_desktop.core.search import SearchFilters
 from relations_desktop.core.services import StoreService
 from relations_desktop.ui.labels import ENCOUNTER_TYPES, encounter_type_label, format_date
@@ -32,6 +38,22 @@ from relations_desktop.ui.widgets.html_delegate import HTML_ROLE, HtmlDelegate
 HIT_ROLE = Qt.ItemDataRole.UserRole + 2
 MAX_RESULTS = 200
 MARK_STYLE = "background-color:#fde68a;"
+KINDS: tuple[tuple[str, str | None], ...] = (
+    ("Notes and transcripts", None),
+    ("Notes only", "fieldnote"),
+    ("Transcripts only", "segment"),
+)
+TYPES: tuple[tuple[str, str | None], ...] = (
+    ("Any session type", None),
+    *((label, slug) for slug, label in ENCOUNTER_TYPES),
+)
+ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+FilterChoices = tuple[list[ParticipantRecord], list[SiteRecord]]
+
+
+def filter_choices(service: StoreService) -> FilterChoices:
+    """(worker thread) The participants and sites offered as filters."""
+    return service.list_participants(), service.register.list_sites()
 
 
 def snippet_html(hit: SearchHit) -> str:
@@ -46,7 +68,10 @@ def hit_html(hit: SearchHit) -> str:
     title = html.escape(hit.encounter_title)
     if hit.title:
         title += " — " + html.escape(hit.title)
-    meta = html.escape(f"{encounter_type_label(hit.encounter_type)} · {format_date(hit.date)}")
+    what = "Transcript" if hit.kind == "segment" else "Fieldnote"
+    meta = html.escape(
+        f"{what} · {encounter_type_label(hit.encounter_type)} · {format_date(hit.date)}"
+    )
     return (
         f'<div><span style="font-weight:600;">{title}</span>'
         f'&nbsp;&nbsp;<span style="color:#6b7280;">{meta}</span></div>'
@@ -91,25 +116,25 @@ class SearchView(QWidget):
         query_row.addWidget(self.query, 1)
         query_row.addWidget(self.search_button)
 
-        self.type_filter = QComboBox(self)
-        self.type_filter.setAccessibleName("Session type filter")
-        self.type_filter.addItem("Any session type", None)
-        for slug, label in ENCOUNTER_TYPES:
-            self.type_filter.addItem(label, slug)
-        self.participant_filter = QComboBox(self)
-        self.participant_filter.setAccessibleName("Participant filter")
-        self.participant_filter.addItem("Any participant", None)
+        self.kind_filter = self._combo("What to search", KINDS)
+        self.type_filter = self._combo("Session type filter", TYPES)
+        self.site_filter = self._combo("Site filter", (("Any site", None),))
+        self.participant_filter = self._combo("Participant filter", (("Any participant", None),))
         self.from_check, self.from_date = _date_filter(self, "From")
         self.to_check, self.to_date = _date_filter(self, "To")
+        self.clear_button = QPushButton("Clear filters", self)
+        self.clear_button.setAccessibleName("Clear filters")
+        self.clear_button.clicked.connect(self.clear_filters)
         filters = QHBoxLayout()
-        filters.addWidget(self.type_filter)
+        for combo in (self.kind_filter, self.type_filter, self.site_filter):
+            filters.addWidget(combo)
         filters.addWidget(self.participant_filter)
         filters.addSpacing(12)
-        filters.addWidget(self.from_check)
-        filters.addWidget(self.from_date)
-        filters.addWidget(self.to_check)
-        filters.addWidget(self.to_date)
+        for widget in (self.from_check, self.from_date, self.to_check, self.to_date):
+            filters.addWidget(widget)
+            widget.installEventFilter(self)
         filters.addStretch(1)
+        filters.addWidget(self.clear_button)
 
         self.count_label = QLabel(self)
         self.count_label.setObjectName("hint")
@@ -135,17 +160,44 @@ class SearchView(QWidget):
         layout.addWidget(self.results, 1)
         self.count_label.setText("Search every fieldnote and transcript.")
 
-    def refresh(self) -> None:
-        """Reload the participants offered as a filter."""
-        self.runner.submit(self.service.list_participants, on_result=self._fill_participants)
+    def _combo(self, name: str, choices: tuple[tuple[str, str | None], ...]) -> QComboBox:
+        combo = QComboBox(self)
+        combo.setAccessibleName(name)
+        for label, value in choices:
+            combo.addItem(label, value)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        combo.installEventFilter(self)
+        return combo
 
-    def _fill_participants(self, people: list[ParticipantRecord]) -> None:
-        keep = self.participant_filter.currentData()
-        self.participant_filter.clear()
-        self.participant_filter.addItem("Any participant", None)
-        for person in people:
-            self.participant_filter.addItem(person.label, person.id)
-        self.participant_filter.setCurrentIndex(max(0, self.participant_filter.findData(keep)))
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """Enter in a filter runs the search."""
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in ENTER_KEYS
+        ):
+            self.run_search()
+            return True
+        return super().eventFilter(watched, event)
+
+    def refresh(self) -> None:
+        """Reload the participants and sites offered as filters (keeping the choices)."""
+        self.runner.submit(filter_choices, self.service, on_result=self._fill_choices, owner=self)
+
+    def _fill_choices(self, choices: FilterChoices) -> None:
+        people, sites = choices
+        _refill(self.participant_filter, [(p.label, p.id) for p in people])
+        _refill(self.site_filter, [(site.name, site.id) for site in sites])
+
+    def clear_filters(self) -> None:
+        """Every filter back to "any"; the search runs again if there is one."""
+        for combo in (self.kind_filter, self.type_filter, self.site_filter):
+            combo.setCurrentIndex(0)
+        self.participant_filter.setCurrentIndex(0)
+        self.from_check.setChecked(False)
+        self.to_check.setChecked(False)
+        if self.query.text().strip():
+            self.run_search()
 
     def focus_query(self) -> None:
         self.query.setFocus()
@@ -155,6 +207,8 @@ class SearchView(QWidget):
         return SearchFilters(
             encounter_type=self.type_filter.currentData(),
             participant_id=self.participant_filter.currentData(),
+            site_id=self.site_filter.currentData(),
+            kind=self.kind_filter.currentData(),
             date_from=_to_date(self.from_date.date()) if self.from_check.isChecked() else None,
             date_to=_to_date(self.to_date.date()) if self.to_check.isChecked() else None,
         )
@@ -164,11 +218,15 @@ class SearchView(QWidget):
         if not query:
             self.count_label.setText("Type something to search for.")
             return
+        filters = self.filters()
+        if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+            self.count_label.setText("The “From” date is after the “To” date.")
+            return
         self.count_label.setText("Searching…")
         self.runner.submit(
             self.service.search,
             query,
-            self.filters(),
+            filters,
             MAX_RESULTS,
             on_result=self._show,
             on_error=self._failed,
@@ -211,6 +269,17 @@ class SearchView(QWidget):
         self.results.clear()
         self.query.clear()
         self.participant_filter.clear()
+        self.site_filter.clear()
+
+
+def _refill(combo: QComboBox, choices: list[tuple[str, str]]) -> None:
+    """Replace all but the first ("any") choice, keeping what was chosen if still there."""
+    keep = combo.currentData()
+    while combo.count() > 1:
+        combo.removeItem(combo.count() - 1)
+    for label, value in choices:
+        combo.addItem(label, value)
+    combo.setCurrentIndex(max(0, combo.findData(keep)))
 
 
 def _to_date(value: QDate) -> date:

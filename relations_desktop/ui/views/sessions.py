@@ -1,6 +1,13 @@
-"""Sessions: the list of encounters, one session's fieldnotes, and the note editor."""
+"""Sessions: the list of encounters and one session's page.
+
+The page shows who was present and what their consent allows, the site, a banner when
+the session is flagged for review after a withdrawal, the recordings, the fieldnotes
+(with the note editor) and the jottings timeline.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction
@@ -29,20 +36,28 @@ from relations_desktop.ui.labels import (
     note_kind_label,
 )
 from relations_desktop.ui.tasks import TaskRunner
-from relations_desktop.ui.views.encounter_editor import EncounterEditor
-from relations_desktop.ui.views.note_editor import NoteEditor
+from relations_desktop.ui.views.encounter_editor import EncounterEditor, EncounterHeader
+from relations_desktop.ui.views.note_editor import NoteEditor, TemplateMenu
 from relations_desktop.ui.views.recordings import RecordingsPanel
+from relations_desktop.ui.widgets.jottings_timeline import JottingsTimeline
 from relations_desktop.ui.widgets.record_table import Column, RecordTableModel
 
 ID_ROLE = Qt.ItemDataRole.UserRole
+FLAG = "⚑"
 
-COLUMNS: list[Column[EncounterRecord]] = [
-    Column("Date", lambda e: format_date(e.date)),
-    Column("Type", lambda e: encounter_type_label(e.encounter_type)),
-    Column("Title", lambda e: e.title),
-    Column("Participants", lambda e: ", ".join(e.participant_labels)),
-    Column("Notes", lambda e: str(e.note_count), align_right=True),
-]
+
+@dataclass(frozen=True)
+class SessionList:
+    encounters: list[EncounterRecord]
+    flagged: set[str]  # ids of sessions to review after a withdrawal
+    sites: dict[str, str]  # site id → name
+
+
+def list_sessions(service: StoreService) -> SessionList:
+    """(worker thread) Every session, which are flagged, and the sites' names."""
+    flagged = {f.encounter_id for f in service.consent.encounter_flags()}
+    sites = {s.id: s.name for s in service.register.list_sites()}
+    return SessionList(service.list_encounters(), flagged, sites)
 
 
 class SessionsView(QWidget):
@@ -64,6 +79,8 @@ class SessionsView(QWidget):
         self.context = context or AppContext(service, runner)
         self.current: EncounterRecord | None = None
         self.editor_dialog: EncounterEditor | None = None
+        self.flagged: set[str] = set()
+        self.sites: dict[str, str] = {}
         self._pending_note_id: str | None = None
         self._pending_recording_id: str | None = None
         self._want_encounter_id: str | None = None
@@ -83,7 +100,14 @@ class SessionsView(QWidget):
         top.addWidget(self.edit_button)
         top.addWidget(self.new_button)
 
-        self.model: RecordTableModel[EncounterRecord] = RecordTableModel(COLUMNS, self)
+        columns: list[Column[EncounterRecord]] = [
+            Column("Date", lambda e: format_date(e.date)),
+            Column("Type", lambda e: encounter_type_label(e.encounter_type)),
+            Column("Title", lambda e: f"{FLAG} {e.title}" if e.id in self.flagged else e.title),
+            Column("Participants", lambda e: ", ".join(e.participant_labels)),
+            Column("Notes", lambda e: str(e.note_count), align_right=True),
+        ]
+        self.model: RecordTableModel[EncounterRecord] = RecordTableModel(columns, self)
         self.table = QTableView(self)
         self.table.setModel(self.model)
         self.table.setAccessibleName("Sessions")
@@ -122,7 +146,7 @@ class SessionsView(QWidget):
         splitter.addWidget(self.table)
         splitter.addWidget(self.detail)
         splitter.setChildrenCollapsible(False)
-        splitter.setSizes([200, 500])
+        splitter.setSizes([150, 650])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 16, 20, 12)
         layout.setSpacing(10)
@@ -134,14 +158,12 @@ class SessionsView(QWidget):
     def _build_detail(self) -> QWidget:
         detail = QWidget(self)
         detail.setObjectName("sessionDetail")
-        self.title_label = QLabel(detail)
-        self.title_label.setObjectName("sessionTitle")
-        self.meta_label = QLabel(detail)
-        self.meta_label.setObjectName("hint")
-        self.meta_label.setWordWrap(True)
+        self.header = EncounterHeader(self.service, self.runner, detail)
+        self.header.reviewed.connect(self.refresh)
+        self.header.status_message.connect(self.status_message)
+        self.title_label = self.header.title_label
+        self.meta_label = self.header.meta_label
 
-        notes_heading = QLabel("Fieldnotes", detail)
-        notes_heading.setObjectName("sectionTitle")
         self.new_note_button = QPushButton("New note", detail)
         self.new_note_button.setAccessibleName("New note")
         self.new_note_button.setToolTip("New note of the chosen kind (Ctrl+Shift+N: expanded)")
@@ -152,22 +174,34 @@ class SessionsView(QWidget):
             menu.addAction(action)
         self.new_note_button.setMenu(menu)
         self.new_note_button.setProperty("hasMenu", True)
+        self.template_button = QPushButton("From template", detail)
+        self.template_button.setAccessibleName("New note from template")
+        self.template_button.setToolTip("A new fieldnote laid out for an observation setting")
+        self.template_menu = TemplateMenu(self.template_button)
+        self.template_menu.chosen.connect(lambda t: self.new_note("expanded", t.body))
+        self.template_button.setMenu(self.template_menu)
+        self.template_button.setProperty("hasMenu", True)
         self.notes = QListWidget(detail)
         self.notes.setAccessibleName("Fieldnotes")
         self.notes.setObjectName("notesList")
         self.notes.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.notes.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.notes.currentItemChanged.connect(self._note_changed)
+        self.jottings = JottingsTimeline(detail)
+        self.jottings.play_requested.connect(self.play_jotting)
 
         notes_top = QHBoxLayout()
-        notes_top.addWidget(notes_heading)
+        notes_top.addWidget(_section("Fieldnotes", detail))
         notes_top.addStretch(1)
+        notes_top.addWidget(self.template_button)
         notes_top.addWidget(self.new_note_button)
         notes_box = QWidget(detail)
         notes_layout = QVBoxLayout(notes_box)
         notes_layout.setContentsMargins(0, 0, 8, 0)
         notes_layout.addLayout(notes_top)
-        notes_layout.addWidget(self.notes, 1)
+        notes_layout.addWidget(self.notes, 3)
+        notes_layout.addWidget(_section("Jottings timeline", detail))
+        notes_layout.addWidget(self.jottings, 2)
         self._notes_split = QSplitter(Qt.Orientation.Horizontal, detail)
         self._notes_split.addWidget(notes_box)
         self._notes_split.setChildrenCollapsible(False)
@@ -175,6 +209,9 @@ class SessionsView(QWidget):
         self.recordings = RecordingsPanel(self.context, detail)
         self.recordings.record_requested.connect(self._record)
         self.recordings.status_message.connect(self.status_message)
+        self.recordings.model.modelReset.connect(
+            lambda: self.jottings.set_recordings(self.recordings.model.records())
+        )
         self._detail_split = QSplitter(Qt.Orientation.Vertical, detail)
         self._detail_split.addWidget(self.recordings)
         self._detail_split.addWidget(self._notes_split)
@@ -184,17 +221,18 @@ class SessionsView(QWidget):
         layout = QVBoxLayout(detail)
         layout.setContentsMargins(0, 8, 0, 0)
         layout.setSpacing(4)
-        layout.addWidget(self.title_label)
-        layout.addWidget(self.meta_label)
+        layout.addWidget(self.header)
         layout.addSpacing(6)
         layout.addWidget(self._detail_split, 1)
         return detail
 
     # ---------------------------------------------------------------- sessions
     def refresh(self) -> None:
-        self.runner.submit(self.service.list_encounters, on_result=self._fill)
+        self.runner.submit(list_sessions, self.service, on_result=self._fill, owner=self)
 
-    def _fill(self, encounters: list[EncounterRecord]) -> None:
+    def _fill(self, listing: SessionList) -> None:
+        encounters = listing.encounters
+        self.flagged, self.sites = listing.flagged, listing.sites
         keep = self._want_encounter_id or (self.current.id if self.current else None)
         self._want_encounter_id = None
         self.model.set_records(encounters)
@@ -223,15 +261,15 @@ class SessionsView(QWidget):
         self._show_detail(record is not None)
         if record is None:
             self.note_editor.clear()
-            self.notes.clear()
+            self._clear_notes()
             self.recordings.set_encounter(None)
             return
-        self.title_label.setText(record.title)
-        meta = [encounter_type_label(record.encounter_type), format_date(record.date)]
-        if record.participant_labels:
-            meta.append(", ".join(record.participant_labels))
-        self.meta_label.setText("  ·  ".join(meta))
+        self.header.show_encounter(
+            record, self.sites.get(record.site_id) if record.site_id else None
+        )
+        self.template_menu.set_session_type(record.encounter_type)
         if same:
+            self.note_editor.refresh_context()  # who was present may have changed
             if self._pending_note_id:
                 self._select_note(self._pending_note_id)
             return
@@ -239,7 +277,7 @@ class SessionsView(QWidget):
         self._pending_recording_id = None
         self.note_editor.clear()
         self._shown_note_id = None
-        self.notes.clear()
+        self._clear_notes()
         self.runner.submit(
             self.service.list_notes,
             record.id,
@@ -270,6 +308,13 @@ class SessionsView(QWidget):
         if self.current is not None:
             self.record_requested.emit(self.current)
 
+    def play_jotting(self, recording_id: str, seconds: float) -> None:
+        """Play the recording from where a jotting was typed."""
+        self.recordings.select_recording(recording_id)
+        current = self.recordings.current
+        if current is not None and current.id == recording_id:
+            self.recordings.player.play_from(seconds)
+
     def show_recording(self, encounter_id: str, recording_id: str) -> None:
         """Select a session and one of its recordings (after recording it)."""
         if self.current is not None and self.current.id == encounter_id:
@@ -290,7 +335,7 @@ class SessionsView(QWidget):
     def _fill_notes(self, encounter_id: str, notes: list[FieldnoteRecord]) -> None:
         if self.current is None or self.current.id != encounter_id:
             return
-        self.notes.clear()
+        self._clear_notes()
         for note in notes:
             self._add_note_item(note)
         target = self._pending_note_id or (notes[0].id if notes else None)
@@ -309,6 +354,12 @@ class SessionsView(QWidget):
             owner=self,
         )
 
+    def _clear_notes(self) -> None:
+        """Empty the list without selecting (and so loading) each note as it goes."""
+        was_blocked = self.notes.blockSignals(True)
+        self.notes.clear()
+        self.notes.blockSignals(was_blocked)
+
     def _add_note_item(self, note: FieldnoteRecord) -> QListWidgetItem:
         item = QListWidgetItem(self.notes)
         item.setData(ID_ROLE, note.id)
@@ -317,8 +368,9 @@ class SessionsView(QWidget):
 
     @staticmethod
     def _label_item(item: QListWidgetItem, note: FieldnoteRecord) -> None:
-        preview = note.preview or "(empty)"
-        item.setText(f"{note_kind_label(note.kind)}\n{preview[:60]}")
+        preview = note.preview.lstrip("#").strip() or "(empty)"
+        tags = "  " + " ".join(f"#{t}" for t in note.tags) if note.tags else ""
+        item.setText(f"{note_kind_label(note.kind)}{tags}\n{preview[:60]}")
 
     def _select_note(self, note_id: str) -> None:
         for row in range(self.notes.count()):
@@ -347,12 +399,12 @@ class SessionsView(QWidget):
             if item.data(ID_ROLE) == note.id:
                 self._label_item(item, note)
 
-    def new_note(self, kind: str) -> None:
+    def new_note(self, kind: str, body: str = "") -> None:
         if self.current is None:
             self.status_message.emit("Select or create a session first.")
             return
         self.runner.submit(
-            self.service.add_note, self.current.id, "", kind=kind, on_result=self._note_created
+            self.service.add_note, self.current.id, body, kind=kind, on_result=self._note_created
         )
 
     def _note_created(self, note: FieldnoteRecord) -> None:
@@ -388,7 +440,13 @@ class SessionsView(QWidget):
     def wipe(self) -> None:
         self.recordings.wipe()
         self.note_editor.clear()
-        self.notes.clear()
+        self._clear_notes()
+        self.jottings.clear()
+        self.header.clear()
         self.model.clear()
-        self.title_label.clear()
-        self.meta_label.clear()
+
+
+def _section(text: str, parent: QWidget) -> QLabel:
+    label = QLabel(text, parent)
+    label.setObjectName("sectionTitle")
+    return label
