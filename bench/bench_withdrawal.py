@@ -40,9 +40,10 @@ from tests.sqlcipher_pages import plaintext_of_store
 PASSPHRASE = "bench withdrawal passphrase kitchen table"
 MARKERS = ("qzxwithdrawnmarker", "Marianne Quartermaine-Bench")
 WORDS = (
-    "methadone script nursery bairns health visitor kitchen contact visit social worker "
-    "keyworker pharmacy school report review meeting worried tired chemist ken didnae"
-).split()
+    "methadone", "script", "nursery", "bairns", "health", "visitor", "kitchen", "contact",
+    "visit", "social", "worker", "keyworker", "pharmacy", "school", "report", "review",
+    "meeting", "worried", "tired", "chemist", "ken", "didnae",
+)  # fmt: skip
 
 
 def _text(rng: random.Random, words: int) -> str:

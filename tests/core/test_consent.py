@@ -100,7 +100,7 @@ def test_certificate_pdf_holds_the_form_the_person_and_every_answer(
         (adult_answers(), "adult-participant@9.9", "no consent form 'adult-participant@9.9'"),
         (adult_answers(), "no-such-form", "no consent form"),
         ({**adult_answers(), "take-part": False}, "adult-participant", "required to take part"),
-        (adult_answers(), "child-assent", "is for children; a participant's own consent needs a form for adults"),
+        (adult_answers(), "child-assent", "is for children; a participant's own consent needs"),
     ],
 )
 def test_bad_consent_is_refused_and_nothing_is_recorded(

@@ -125,16 +125,19 @@ class SearchView(QWidget):
         self.clear_button = QPushButton("Clear filters", self)
         self.clear_button.setAccessibleName("Clear filters")
         self.clear_button.clicked.connect(self.clear_filters)
+        # Two rows, and combos that do not grow with their longest entry, so the view
+        # fits a small laptop screen (and 200 % scaling).
         filters = QHBoxLayout()
-        for combo in (self.kind_filter, self.type_filter, self.site_filter):
-            filters.addWidget(combo)
-        filters.addWidget(self.participant_filter)
-        filters.addSpacing(12)
+        for combo in (
+            self.kind_filter, self.type_filter, self.site_filter, self.participant_filter
+        ):  # fmt: skip
+            filters.addWidget(combo, 1)
+        dates = QHBoxLayout()
         for widget in (self.from_check, self.from_date, self.to_check, self.to_date):
-            filters.addWidget(widget)
+            dates.addWidget(widget)
             widget.installEventFilter(self)
-        filters.addStretch(1)
-        filters.addWidget(self.clear_button)
+        dates.addStretch(1)
+        dates.addWidget(self.clear_button)
 
         self.count_label = QLabel(self)
         self.count_label.setObjectName("hint")
@@ -156,6 +159,7 @@ class SearchView(QWidget):
         layout.addWidget(heading)
         layout.addLayout(query_row)
         layout.addLayout(filters)
+        layout.addLayout(dates)
         layout.addWidget(self.count_label)
         layout.addWidget(self.results, 1)
         self.count_label.setText("Search every fieldnote and transcript.")
@@ -165,7 +169,8 @@ class SearchView(QWidget):
         combo.setAccessibleName(name)
         for label, value in choices:
             combo.addItem(label, value)
-        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(12)
         combo.installEventFilter(self)
         return combo
 
