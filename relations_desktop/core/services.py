@@ -29,6 +29,8 @@ from relations_desktop.core.errors import (
     WrongPassphrase,
 )
 from relations_desktop.core.fsutil import make_private, make_private_dir
+from relations_desktop.core.pseudonyms import PseudonymService
+from relations_desktop.core.quotes import QuoteService
 from relations_desktop.core.recordings import RecordingService
 from relations_desktop.core.records import (
     AuditRecord,
@@ -39,6 +41,7 @@ from relations_desktop.core.records import (
     StoreInfo,
 )
 from relations_desktop.core.register import RegisterService, clean_age_band
+from relations_desktop.core.review import ReviewService
 from relations_desktop.core.search import SearchFilters, search
 from relations_desktop.core.store import migrate
 from relations_desktop.core.store.engine import DAMAGED, DB_FILE, make_engine, verify_readable
@@ -82,6 +85,9 @@ class StoreService:
         self.transcripts = TranscriptService(self)
         self.consent = ConsentService(self)
         self.register = RegisterService(self)
+        self.pseudonyms = PseudonymService(self)
+        self.review = ReviewService(self)
+        self.quotes = QuoteService(self)
         self._attach(key)
 
     # ----------------------------------------------------------------- lifecycle

@@ -149,6 +149,19 @@ class WithdrawalScope(enum.StrEnum):
     ALL = "all"  # withdraw the data too
 
 
+class PseudonymKind(enum.StrEnum):
+    FULL_NAME = "full-name"
+    FIRST_NAME = "first-name"
+    NICKNAME = "nickname"
+    SURNAME = "surname"
+    PLACE = "place"
+    SERVICE = "service"
+    SCHOOL = "school"
+    STREET = "street"
+    ORGANISATION = "organisation"
+    OTHER = "other"
+
+
 class JobStatus(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -569,6 +582,73 @@ class EncounterFlag(Tracked, Base):
     message: Mapped[str] = mapped_column(Text, default="")
     participant_id: Mapped[str | None] = mapped_column(String(36), default=None)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class Pseudonym(Tracked, Base):
+    """The pseudonym register: a real string and what replaces it wherever data leaves.
+
+    Real strings are identifying: the register never leaves the store.
+    """
+
+    __tablename__ = "pseudonym"
+    __table_args__ = (UniqueConstraint("project_id", "real_key"),)
+
+    project_id: Mapped[str] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    real: Mapped[str] = mapped_column(String(300))
+    real_key: Mapped[str] = mapped_column(String(300))  # casefolded, spaces collapsed
+    replacement: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[PseudonymKind] = mapped_column(_enum(PseudonymKind, "pseudonym_kind"))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    participant_id: Mapped[str | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="CASCADE"), default=None
+    )
+
+
+class IdentifierDecision(Tracked, Base):
+    """A flagged string the researcher chose to keep in one note or transcript, or to
+    ignore everywhere (``source_id`` empty), with the reason."""
+
+    __tablename__ = "identifier_decision"
+    __table_args__ = (UniqueConstraint("project_id", "source_type", "source_id", "text_key"),)
+
+    project_id: Mapped[str] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    source_type: Mapped[str] = mapped_column(String(20))  # fieldnote, transcript, "" = all
+    source_id: Mapped[str] = mapped_column(String(36), default="")
+    text: Mapped[str] = mapped_column(String(300))
+    text_key: Mapped[str] = mapped_column(String(300))
+    decision: Mapped[str] = mapped_column(String(20))  # keep, ignore
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+quote_tag = Table(
+    "quote_tag",
+    Base.metadata,
+    Column("quote_id", ForeignKey("quote.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Quote(Tracked, Base):
+    """A passage kept in the quote bank, pseudonymised, with its attribution and source."""
+
+    __tablename__ = "quote"
+
+    project_id: Mapped[str] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    attribution: Mapped[str] = mapped_column(String(300))
+    source_type: Mapped[str] = mapped_column(String(20))  # recording, fieldnote
+    source_id: Mapped[str] = mapped_column(String(36))
+    encounter_id: Mapped[str | None] = mapped_column(
+        ForeignKey("encounter.id", ondelete="CASCADE"), default=None
+    )
+    participant_id: Mapped[str | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="CASCADE"), default=None
+    )
+    start: Mapped[float] = mapped_column(Float, default=0.0)  # seconds, or a character offset
+    end: Mapped[float] = mapped_column(Float, default=0.0)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    tags: Mapped[list[Tag]] = relationship(secondary=quote_tag, order_by="Tag.name")
 
 
 class AuditEvent(Base):
