@@ -58,6 +58,7 @@ def test_withdrawing_all_leaves_no_trace_in_search_or_in_the_files(
     backups = service.store_dir / "backups"
     backups.mkdir()
     (backups / "store-0003.db").write_bytes(b"an old encrypted copy")
+    assert REAL_NAME in {e.real for e in service.pseudonyms.list()}  # seeded from the name
     plan = service.consent.withdrawal_plan(people["lara"], "all")
     assert plan.encounters_deleted == ("Lara at home",)
     assert (plan.recordings_deleted, plan.transcripts_deleted, plan.notes_deleted) == (1, 1, 2)
@@ -74,6 +75,7 @@ def test_withdrawing_all_leaves_no_trace_in_search_or_in_the_files(
         assert service.search(word) == [], word
     assert service.search(SHARED_MARKER) != []  # shared with Tom: kept, flagged
     assert service.real_name(people["lara"]) is None
+    assert not {e.real for e in service.pseudonyms.list()} & {REAL_NAME, "Laura", "Quartermaine"}
     assert service.real_name(people["tom"]) == "Thomas Other"
     assert [e.title for e in service.list_encounters()] == ["Park"]
     assert service.recordings.count() == 0

@@ -120,7 +120,10 @@ class WithdrawalPlan:
                      f"{self.transcripts_deleted} transcript(s)")  # fmt: skip
         lines.append(f"  - {self.notes_deleted} fieldnote(s) about them")
         if self.identity_entry_deleted:
-            lines.append("  - their entry in the identity register (real name, contact)")
+            lines.append(
+                "  - their entry in the identity register (real name, contact) and the "
+                "pseudonym register entries made from it"
+            )
         if self.signatures_and_scans_deleted:
             lines.append(
                 f"  - signatures, scans and certificates of {self.signatures_and_scans_deleted} "

@@ -31,6 +31,7 @@ from relations_desktop.core.store.models import (
     IdentityEntry,
     JobStatus,
     Participant,
+    Pseudonym,
     Recording,
     Transcript,
     TranscriptionJob,
@@ -221,6 +222,10 @@ def _delete_data(
     if solo_ids:
         session.execute(delete(Encounter).where(Encounter.id.in_(solo_ids)))
     session.execute(delete(IdentityEntry).where(IdentityEntry.participant_id == participant.id))
+    # Their real name also seeded the pseudonym register. Mentions of them in other
+    # people's transcripts are then flagged again by the review, which keeps exports shut
+    # until the researcher has dealt with them.
+    session.execute(delete(Pseudonym).where(Pseudonym.participant_id == participant.id))
     session.expire(participant, ["identity"])
     for record in session.scalars(
         select(ConsentRecord).where(ConsentRecord.participant_id == participant.id)
