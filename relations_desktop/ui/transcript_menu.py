@@ -23,6 +23,8 @@ ENTRIES: tuple[tuple[str, str, str] | None, ...] = (
     ("&Undo", "Ctrl+Z", "undo"),
     ("&Redo", "Ctrl+Shift+Z", "redo"),
     None,
+    ("Copy as &quote…", "Ctrl+Shift+C", "quote"),
+    None,
     ("&History of the segment…", "", "history"),
     ("&Export transcript…", "", "export"),
     ("Transcription s&hortcuts…", "", "shortcuts"),

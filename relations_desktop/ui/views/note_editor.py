@@ -31,6 +31,13 @@ from PySide6.QtWidgets import (
 from relations_desktop.core.note_templates import NoteTemplate, note_templates
 from relations_desktop.core.records import FieldnoteRecord, ParticipantRecord
 from relations_desktop.core.services import StoreService
+from relations_desktop.ui.dialogs.quote_preview import (
+    QUOTE_KEYS,
+    QuotePreviewDialog,
+    python_offsets,
+    quote_from_note,
+    show_quote_menu,
+)
 from relations_desktop.ui.labels import local_time, note_kind_label
 from relations_desktop.ui.tasks import TaskRunner, describe
 from relations_desktop.ui.widgets.markdown_preview import MarkdownPreview
@@ -121,6 +128,7 @@ class NoteEditor(QWidget):
         self._in_flight = 0
         self._retry: dict[str, Fields] = {}
         self._known_tags: set[str] = set()
+        self.quote_dialog: QuotePreviewDialog | None = None
         self.setStyleSheet(LOCAL_STYLE)
 
         self.kind_label = QLabel(self)
@@ -192,6 +200,13 @@ class NoteEditor(QWidget):
         self.preview_key = QShortcut(QKeySequence(PREVIEW_KEYS), self)
         self.preview_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.preview_key.activated.connect(self.toggle_preview)
+        self.quote_key = QShortcut(QKeySequence(QUOTE_KEYS), self)
+        self.quote_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.quote_key.activated.connect(self.copy_as_quote)
+        self.body.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.body.customContextMenuRequested.connect(
+            lambda pos: show_quote_menu(self.body, pos, self.copy_as_quote)
+        )
         self._debounce = QTimer(self, singleShot=True, interval=debounce_ms)
         self._debounce.timeout.connect(self.save_now)
         self._max_wait = QTimer(self, singleShot=True, interval=max_interval_ms)
@@ -317,6 +332,24 @@ class NoteEditor(QWidget):
             self.pages.setCurrentWidget(self.body)
             if self.preview.hasFocus():
                 self.body.setFocus()
+
+    # ------------------------------------------------------------------ quote
+    def copy_as_quote(self) -> None:
+        """The selected text as a quote (Ctrl+Shift+C), in a preview to copy or keep."""
+        cursor = self.body.textCursor()
+        if self.note is None or self.previewing or not cursor.hasSelection():
+            self.notice.show_error("Select the passage to quote in the note's text (Edit) first.")
+            return
+        text = self.body.toPlainText()
+        start, end = python_offsets(text, cursor.selectionStart(), cursor.selectionEnd())
+        self.save_now()  # stored before the quote is drafted (the runner keeps the order)
+        service, note_id = self.service, self.note.id
+        dialog = QuotePreviewDialog(
+            service, self.runner, lambda: quote_from_note(service, note_id, text, start, end), self
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.quote_dialog = dialog
+        dialog.open()
 
     def _link_clicked(self, address: str) -> None:
         self.notice.show_info(f"Links are not opened from notes: {address}")

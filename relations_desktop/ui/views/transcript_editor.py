@@ -11,7 +11,7 @@ destroys it.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtGui import QHideEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -29,6 +29,7 @@ from relations_desktop.core.records import (
     TranscriptRecord,
 )
 from relations_desktop.ui.context import AppContext
+from relations_desktop.ui.dialogs.quote_preview import QUOTE_KEYS, QuotePreviewDialog
 from relations_desktop.ui.dialogs.segment_history import SegmentHistoryDialog
 from relations_desktop.ui.dialogs.transcript_export import (
     SaveChooser,
@@ -56,7 +57,12 @@ EMPTY_TEXT = (
     "No transcript yet. Choose Transcribe above: the text appears here as it is "
     "recognised, and you can correct it when it has finished."
 )
-DIALOGS = {"history": "show_history", "export": "export", "shortcuts": "edit_shortcuts"}
+DIALOGS = {
+    "history": "show_history",
+    "export": "export",
+    "shortcuts": "edit_shortcuts",
+    "quote": "copy_as_quote",
+}
 LIVE_TEXT = "Transcribing: segments appear as they are recognised. Correct them when it is done."
 
 
@@ -114,6 +120,10 @@ class TranscriptEditor(QWidget):
         self.keys.triggered.connect(self.run_action)
         self.transport = Transport(self.player, self.table, self.toolbar.follow, self)
         self.transport.message.connect(self.status_message)
+        self.quote_key = QShortcut(QKeySequence(QUOTE_KEYS), self)
+        self.quote_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.quote_key.activated.connect(self.copy_as_quote)
+        self.table.quote_requested.connect(self.copy_as_quote)
         if bridge is not None:
             bridge.job_event.connect(self.live.on_event)
             self.controls.set_bridge(bridge)
@@ -361,6 +371,22 @@ class TranscriptEditor(QWidget):
             self.service, self.runner, self.transcript, title, self, self.choose_export
         )
         dialog.exported.connect(self.status_message)
+        self._open_dialog(dialog)
+
+    def copy_as_quote(self) -> None:
+        """The selected segments (one speaker's) as a quote, in a preview to copy or keep."""
+        self.editing.commit_text()  # the runner saves the typing before drafting
+        segments = self.table.selected_segments() if self.transcript is not None else []
+        if not segments:
+            self.status_message.emit("Select the segments to quote first (one speaker's).")
+            return
+        ids, resolve = [s.id for s in segments], self.editing.ids.resolve
+        quotes = self.service.quotes
+        dialog = QuotePreviewDialog(
+            self.service, self.runner, lambda: quotes.from_segments([resolve(i) for i in ids]), self
+        )
+        dialog.copied.connect(self.status_message)
+        dialog.saved.connect(lambda _record: self.status_message.emit("Quote saved to the bank"))
         self._open_dialog(dialog)
 
     def edit_shortcuts(self) -> None:

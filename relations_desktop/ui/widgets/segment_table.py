@@ -7,11 +7,12 @@ asks to play from there.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QMouseEvent, QResizeEvent, QTextCursor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QContextMenuEvent, QMouseEvent, QResizeEvent, QTextCursor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from relations_desktop.core.records import SegmentRecord
+from relations_desktop.ui.dialogs.quote_preview import QUOTE_ACTION, QUOTE_KEYS, quote_menu
 from relations_desktop.ui.widgets.segment_delegates import (
     SegmentTextEdit,
     SpeakerDelegate,
@@ -34,6 +35,7 @@ class SegmentTable(QTableView):
     text_edited = Signal(str)  # segment id, while typing
     leaving = Signal(str, str)  # segment id, its text: the editor is about to close
     speaker_chosen = Signal(int, object)  # row, speaker id
+    quote_requested = Signal()  # Copy as quote… from a context menu
 
     def __init__(self, model: TranscriptModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -102,6 +104,23 @@ class SegmentTable(QTableView):
         self.editor = editor
         editor.textChanged.connect(self._typed)
         editor.leave.connect(self.move_by)
+        editor.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        editor.customContextMenuRequested.connect(self._editor_menu)
+
+    def _editor_menu(self, pos: QPoint) -> None:
+        editor = self.editor
+        if editor is not None:
+            menu = quote_menu(editor, self.quote_requested.emit)
+            menu.popup(editor.viewport().mapToGlobal(pos))
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        action = menu.addAction(f"{QUOTE_ACTION}\t{QUOTE_KEYS}")
+        action.setObjectName("copyAsQuote")
+        action.setEnabled(bool(self.selected_segments()))
+        action.triggered.connect(lambda _checked=False: self.quote_requested.emit())
+        menu.popup(event.globalPos())
 
     def _typed(self) -> None:
         editor = self.editor
