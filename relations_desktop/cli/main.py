@@ -19,6 +19,7 @@ from typing import Any
 from relations_desktop import __version__
 from relations_desktop.cli import (
     consent_commands,
+    pseudonym_commands,
     recording_commands,
     register_commands,
     store_commands,
@@ -41,6 +42,7 @@ HANDLERS: dict[str, Handler] = {
     **transcript_commands.HANDLERS,
     **register_commands.HANDLERS,
     **consent_commands.HANDLERS,
+    **pseudonym_commands.HANDLERS,
 }
 # Commands that run without unlocking a store.
 STORELESS: dict[str, StorelessHandler] = {
@@ -99,6 +101,7 @@ def build_parser() -> ArgumentParser:
     transcript_commands.add_commands(command)
     register_commands.add_commands(command)
     consent_commands.add_commands(command)
+    pseudonym_commands.add_commands(command)
     return parser
 
 

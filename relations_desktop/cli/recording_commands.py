@@ -44,7 +44,16 @@ def add_commands(command: CommandFactory) -> None:
     imported.add_argument("--encounter", required=True, metavar="ID")
     imported.add_argument("file", type=Path)
     add_verbal_options(imported)
-    export = command("export", "write a decrypted copy (FLAC or WAV): NOT encrypted", recording)
+    export = command(
+        "export",
+        "write a decrypted copy (FLAC or WAV): NOT encrypted, NOT pseudonymised",
+        recording,
+    )
+    export.epilog = (
+        "Audio cannot be pseudonymised: the copy holds every voice and every name as "
+        "spoken. Share 'transcript show --out' exports instead, which have the pseudonym "
+        "register applied."
+    )
     export.add_argument("id")
     export.add_argument("--out", required=True, type=Path, metavar="FILE")
     export.add_argument("--format", choices=["flac", "wav"], help="default: from the file name")
@@ -225,8 +234,9 @@ def cmd_recording(service: StoreService, args: argparse.Namespace, out: Output) 
         out.result(to_json(record), record.id)
     else:
         out.progress(
-            f"Warning: {args.out} will NOT be encrypted. Anyone with the file can "
-            "listen to it; delete it when you are done."
+            f"Warning: {args.out} will NOT be encrypted, and audio cannot be "
+            "pseudonymised: anyone with the file can listen to it, names and all; "
+            "delete it when you are done."
         )
         frames = recordings.export_file(args.id, args.out, args.format)
         out.result({"id": args.id, "path": str(args.out), "frames": frames}, str(args.out))

@@ -31,7 +31,12 @@ def add_commands(command: CommandFactory) -> None:
     transcript = command("transcript", "transcripts").add_subparsers(
         dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser
     )
-    show = command("show", "print or export a recording's transcript", transcript)
+    show = command(
+        "show",
+        "print or export a recording's transcript, pseudonymised (refused while "
+        "identifiers are unreviewed: see 'pseudonym check')",
+        transcript,
+    )
     show.add_argument("recording", metavar="RECORDING_ID")
     show.add_argument("--format", choices=FORMATS, default="txt")
     show.add_argument("--out", type=Path, metavar="FILE")
@@ -84,24 +89,24 @@ def cmd_transcript(service: StoreService, args: argparse.Namespace, out: Output)
     options = transcript_formats.ExportOptions(
         times=not args.no_times, speakers=not args.no_speakers
     )
+    if args.out is None and args.format == "docx" and sys.stdout.isatty():
+        raise RelationsError("DOCX is a binary file: give --out FILE.docx.")
+    # Printed or written, the transcript leaves the store: the same gate and register.
+    exported = service.transcripts.export(transcript.id, args.format, args.out, options)
     if args.out is not None:
-        service.transcripts.export(transcript.id, args.format, args.out, options)
         out.progress(
-            f"Warning: {args.out} is not encrypted and holds the transcript as it is "
-            "(names not yet pseudonymised)."
+            f"Warning: {args.out} is not encrypted. The pseudonym register has been applied "
+            "to it; keep it safe all the same."
         )
         out.result({"id": transcript.id, "path": str(args.out)}, str(args.out))
         return
-    data = transcript_formats.render(transcript, args.format, options)
     if args.format == "docx":
-        if sys.stdout.isatty():
-            raise RelationsError("DOCX is a binary file: give --out FILE.docx.")
-        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.write(transcript_formats.render(exported, args.format, options))
         return
     if out.as_json and args.format != "json":
-        out.result(to_json(transcript), "")
+        out.result(to_json(exported), "")
         return
-    sys.stdout.write(data.decode("utf-8"))
+    sys.stdout.write(transcript_formats.render(exported, args.format, options).decode("utf-8"))
 
 
 def cmd_glossary(service: StoreService, args: argparse.Namespace, out: Output) -> None:

@@ -262,17 +262,59 @@ class TranscriptService:
             return self._revised(session, first, "merge")
 
     def export(
-        self, transcript_id: str, fmt: str, path: Path, options: ExportOptions | None = None
-    ) -> None:
-        from relations_desktop.core.export import transcript_formats
+        self,
+        transcript_id: str,
+        fmt: str,
+        path: Path | None,
+        options: ExportOptions | None = None,
+    ) -> TranscriptRecord:
+        """Write the transcript as it may leave the store; return what was exported.
 
+        Refused (``IdentifiersUnresolved``, nothing written) while a likely identifier in
+        what the export includes is unresolved: the segments of everyone who has not
+        withdrawn, and the jottings when they are asked for. The pseudonym register is
+        applied to every text that goes into the file (:func:`transcript_formats.
+        pseudonymised`); what withdrawn participants said is left out. With ``path`` None
+        nothing is written and the caller prints the returned record (the command line's
+        standard output); the export is audited all the same.
+        """
+        from relations_desktop.core.export import transcript_formats as formats
+        from relations_desktop.core.review import FIELDNOTE, TRANSCRIPT, IdentifiersUnresolved
+
+        options = options or formats.ExportOptions()
+        formats.suffix(fmt)  # an unknown format is refused before the (slower) review
         transcript = self.without_withdrawn(self.get(transcript_id))
-        transcript_formats.write(
-            transcript, fmt, path, options or transcript_formats.ExportOptions()
-        )
+        segments = {s.id for s in transcript.segments}
+        jottings = {j.id for j in transcript.jottings} if options.jottings else set()
+        flagged = [
+            o
+            for o in self._store.review.unresolved([transcript.encounter_id])
+            if (o.source_type == TRANSCRIPT and o.source_id == transcript.id
+                and o.segment_id in segments)
+            or (o.source_type == FIELDNOTE and o.source_id in jottings and o.field == "body")
+        ]  # fmt: skip
+        if flagged:
+            places = list(dict.fromkeys(o.where for o in flagged))
+            more = f"; and {len(places) - 5} more places" if len(places) > 5 else ""
+            raise IdentifiersUnresolved(
+                f"Export refused: {len(flagged)} likely identifier(s) in this transcript are "
+                f"not pseudonymised or reviewed yet ({'; '.join(places[:5])}{more}). Review "
+                f"them first (pseudonym check --encounter {transcript.encounter_id})."
+            )
+        replacer = self._store.pseudonyms.replacer()
+        exported = formats.pseudonymised(transcript, replacer)
+        if path is not None:
+            titled = dataclasses.replace(options, title=replacer.apply(options.title))
+            formats.write(exported, fmt, path, titled)
         self._store.audit(
-            "transcript_exported", "transcript", transcript_id, format=fmt, path=str(path)
+            "transcript_exported",
+            "transcript",
+            transcript_id,
+            format=fmt,
+            path=str(path) if path is not None else "(standard output)",
+            pseudonymised=True,
         )
+        return exported
 
     def without_withdrawn(self, transcript: TranscriptRecord) -> TranscriptRecord:
         """The transcript without what was said by anyone who withdrew their data."""

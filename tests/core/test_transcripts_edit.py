@@ -415,10 +415,16 @@ def test_json_export_reads_back(
     assert [(s["speaker"], s["text"], s["edited"]) for s in data["segments"]] == [
         (s.speaker_label, s.text, s.edited) for s in edited.segments
     ]
-    merged = data["segments"][1]
-    assert "nursery" in merged["machine_text"] and "playgroup" in merged["text"]
-    assert [w["word"] for w in merged["words"]] == [w.word for w in edited.segments[1].words]
-    assert len(merged["words"]) == len(merged["machine_text"].split())
+    # An edited segment leaves its machine text and words in the store (they were not
+    # reviewed for names); an unedited one keeps both.
+    first, merged, last = data["segments"]
+    assert "playgroup" in merged["text"] and "nursery" not in path.read_text(encoding="utf-8")
+    assert (merged["machine_text"], merged["words"]) == ("", [])
+    assert "nursery" in edited.segments[1].machine_text  # the store still has it
+    for exported, segment in ((first, edited.segments[0]), (last, edited.segments[2])):
+        assert exported["machine_text"] == segment.machine_text == segment.text
+        assert [w["word"] for w in exported["words"]] == [w.word for w in segment.words]
+        assert len(exported["words"]) == len(segment.text.split())
     labels = {s["label"]: s["participant_label"] for s in data["speakers"]}
     assert labels == {"Interviewer": None, "Mother": "Lara (Mother)"}
 

@@ -171,7 +171,7 @@ def test_export_writes_a_file_after_the_warning(
     dialog = editor.dialog
     assert isinstance(dialog, TranscriptExportDialog) and dialog.isVisible()
     assert dialog.warning.text() == TRANSCRIPT_EXPORT_WARNING
-    assert "NOT be encrypted" in dialog.warning.text() and "NOT pseudonymised" in (
+    assert "NOT be encrypted" in dialog.warning.text() and "register is applied" in (
         dialog.warning.text()
     )
     assert asked == []  # the warning first

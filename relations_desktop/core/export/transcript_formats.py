@@ -1,8 +1,13 @@
 """Exports of a transcript: TXT, DOCX, SRT, VTT and JSON.
 
-The module renders what it is given: pseudonymisation happens before, and no name is
-added here. Text is kept as it was typed (dialect, punctuation, curly quotes, emoji);
-only what would break a format is changed:
+The module renders what it is given and adds no name. :func:`pseudonymised` makes the
+record that may leave the store (``TranscriptService.export`` calls it after its review
+gate): the register applied to every text that goes into a file, and an edited
+segment's machine text and words left out (they are what the model heard, not the text
+the researcher reviewed, and may hold a name taken out by hand).
+
+Text is kept as it was typed (dialect, punctuation, curly quotes, emoji); only what
+would break a format is changed:
 
 - every format: lone surrogates become U+FFFD (they cannot be written as UTF-8);
 - TXT, DOCX, SRT, VTT: control characters are dropped, Unicode line separators become
@@ -25,14 +30,22 @@ import math
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from relations_desktop.core.errors import InvalidInput, RelationsError
 from relations_desktop.core.fsutil import PRIVATE_FILE_MODE, sync_dir
-from relations_desktop.core.records import JottingRecord, SegmentRecord, TranscriptRecord
+from relations_desktop.core.records import (
+    JottingRecord,
+    SegmentRecord,
+    TranscriptRecord,
+    WordRecord,
+)
+
+if TYPE_CHECKING:
+    from relations_desktop.core.pseudonyms import Replacer
 
 FORMATS = ("txt", "docx", "srt", "vtt", "json")
 
@@ -110,6 +123,86 @@ def write(
         raise
     with contextlib.suppress(OSError):
         sync_dir(path.parent)
+
+
+# ------------------------------------------------------------------ pseudonymising
+
+
+def pseudonymised(transcript: TranscriptRecord, replacer: Replacer) -> TranscriptRecord:
+    """``transcript`` as it may leave the store: the register applied to segment texts,
+    words, speaker and participant labels and jottings.
+
+    An edited segment keeps no machine text and no words. An unedited segment keeps its
+    words while they spell its text; a replacement that spans several words becomes one
+    word, from the first one's start to the last one's end.
+    """
+    apply = replacer.apply
+
+    def segment(seg: SegmentRecord) -> SegmentRecord:
+        text = apply(seg.text)
+        label = None if seg.speaker_label is None else apply(seg.speaker_label)
+        if seg.edited:
+            return replace(seg, text=text, speaker_label=label, machine_text="", words=[])
+        spelled = " ".join("".join(w.word for w in seg.words).split())
+        words = _words(seg.words, replacer) if spelled == " ".join(seg.text.split()) else []
+        return replace(seg, text=text, speaker_label=label, machine_text=text, words=words)
+
+    return replace(
+        transcript,
+        segments=[segment(s) for s in transcript.segments],
+        speakers=[
+            replace(
+                s,
+                label=apply(s.label),
+                participant_label=None
+                if s.participant_label is None
+                else apply(s.participant_label),
+            )
+            for s in transcript.speakers
+        ],
+        jottings=[replace(j, text=apply(j.text)) for j in transcript.jottings],
+    )
+
+
+def _words(words: list[WordRecord], replacer: Replacer) -> list[WordRecord]:
+    """The words with the register applied to the text they spell together."""
+    joined = "".join(w.word for w in words)
+    found = replacer.find(joined)
+    if not found:
+        return list(words)
+    bounds, at = [], 0
+    for word in words:
+        bounds.append((at, at + len(word.word)))
+        at += len(word.word)
+    groups: list[list[int]] = []  # [first word, last word, first replacement, last one]
+    for index, hit in enumerate(found):
+        first = next(i for i, (_, end) in enumerate(bounds) if end > hit.start)
+        last = max(i for i, (start, _) in enumerate(bounds) if start < hit.end)
+        if groups and first <= groups[-1][1]:
+            groups[-1][1], groups[-1][3] = max(last, groups[-1][1]), index
+        else:
+            groups.append([first, last, index, index])
+    result: list[WordRecord] = []
+    done = 0
+    for first, last, low, high in groups:
+        result.extend(words[done:first])
+        pieces, cursor = [], bounds[first][0]
+        for hit in found[low : high + 1]:
+            pieces += [joined[cursor : hit.start], hit.text]
+            cursor = hit.end
+        pieces.append(joined[cursor : bounds[last][1]])
+        span = words[first : last + 1]
+        result.append(
+            WordRecord(
+                "".join(pieces),
+                span[0].start,
+                span[-1].end,
+                min(w.probability for w in span),
+            )
+        )
+        done = last + 1
+    result.extend(words[done:])
+    return result
 
 
 # ------------------------------------------------------------------ shared helpers

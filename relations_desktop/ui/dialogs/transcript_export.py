@@ -37,9 +37,10 @@ FORMATS = (
 )
 TRANSCRIPT_EXPORT_WARNING = (
     "The exported file will NOT be encrypted: anyone who gets hold of it can read the "
-    "interview. Names are NOT pseudonymised yet: real names and places spoken in the "
-    "interview are still in the text.\n\nSave it only where the study's data protection "
-    "plan allows, and delete it when you no longer need it."
+    "interview. The pseudonym register is applied (real names and places become their "
+    "pseudonyms), and the export is refused while names in it are not reviewed — but what "
+    "people describe can still identify them.\n\nSave it only where the study's data "
+    "protection plan allows, and delete it when you no longer need it."
 )
 
 
