@@ -1,10 +1,14 @@
 """The pseudonym register and how it is applied to everything that leaves the store.
 
 Matching is whole-word and case-insensitive: ``Ann`` never matches inside ``Anne``,
-``Annual`` or ``Mary-Ann``; a possessive (``Lara's``, ``Lara’s``) keeps its ending; the
-longest entry wins where entries overlap (``Lara Smith`` before ``Lara``); a space in an
-entry matches any run of white space (a name broken across lines). The register is
-seeded from participants' real names (identity register → pseudonym).
+``Annual``, ``Joanne``, ``Mary-Ann`` or ``Ann-Marie``; a possessive (``Lara's``,
+``Lara’s``) keeps its ending, and so does a contraction (``Lara'll``); a name in quotes
+(``'Lara'``) or next to punctuation is matched; the longest entry wins where entries
+overlap (``Lara Smith`` before ``Lara``); a space in an entry matches any run of white
+space or a hyphen (a name broken across lines, ``Tracy Ann`` for ``Tracy-Ann``); straight
+and curly apostrophes are the same. A name written in capitals gets its pseudonym in
+capitals. The register is seeded from participants' real names (identity register →
+pseudonym).
 """
 
 from __future__ import annotations
@@ -26,13 +30,22 @@ if TYPE_CHECKING:
     from relations_desktop.core.services import StoreService
 
 MAX_REAL = 300
+SEEDED_TEXT = (
+    "This entry comes from a participant's real name and pseudonym; change the name in the "
+    "identity register or the pseudonym in their record instead."
+)
 _SPACES = re.compile(r"\s+")
-_BEFORE = r"(?<![\w'’\-])"
-_AFTER = r"(?P<possessive>['’]s)?(?![\w\-])"
+# Not inside a word: no letter or digit before, and no hyphen or apostrophe joined to one
+# (Mary-Ann, O'Neill); after, no letter or digit, and no hyphen joined to one (Ann-Marie).
+# An apostrophe after the name starts a possessive or a contraction (Lara's, Lara'll,
+# Lara'd), or closes a quote; otherwise it is inside a longer word.
+_BEFORE = r"(?<!\w)(?<!\w['’\-])"
+_AFTER = r"(?P<possessive>['’]s)?(?!\w)(?!-\w)(?!['’](?!(?:ll|d|ve|re|m)\b)\w)"
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'"})
 
 
 def real_key(real: str) -> str:
-    return _SPACES.sub(" ", real.strip()).casefold()
+    return _SPACES.sub(" ", real.strip()).translate(_APOSTROPHES).casefold()
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,7 @@ class Replacer:
         usable = [e for e in entries if e.real.strip()]
         usable.sort(key=lambda e: len(e.real), reverse=True)
         self._by_key = {real_key(e.real): e for e in usable}
+        self._each = [(re.compile(_entry_pattern(e.real), re.IGNORECASE), e) for e in usable]
         alternatives = [_entry_pattern(e.real) for e in usable]
         self._pattern = (
             re.compile(f"{_BEFORE}(?P<name>{'|'.join(alternatives)}){_AFTER}", re.IGNORECASE)
@@ -74,9 +88,7 @@ class Replacer:
         found: list[Replacement] = []
         for match in self._pattern.finditer(text):
             name = match.group("name")
-            entry = self._by_key.get(real_key(name))
-            if entry is None:  # pragma: no cover - every alternative has a key
-                continue
+            entry = self._by_key.get(real_key(name)) or self._entry_for(name)
             new = entry.replacement
             if name.isupper() and len(name) > 1 and not new.startswith("["):
                 new = new.upper()
@@ -84,6 +96,11 @@ class Replacer:
             found.append(Replacement(match.start(), match.end(), match.group(0), entry,
                                      new + possessive))  # fmt: skip
         return found
+
+    def _entry_for(self, name: str) -> RegisterEntry:
+        """The entry a match came from when its text is not the entry's key (a hyphen for a
+        space, or a letter whose case folding differs)."""
+        return next(e for pattern, e in self._each if pattern.fullmatch(name))
 
     def apply(self, text: str) -> str:
         pieces: list[str] = []
@@ -98,7 +115,8 @@ class Replacer:
 
 def _entry_pattern(real: str) -> str:
     words = _SPACES.split(real.strip())
-    return r"\s+".join(re.escape(word) for word in words)
+    escaped = (re.escape(w.translate(_APOSTROPHES)).replace("'", "['’‘]") for w in words)
+    return r"(?:\s+|\s*-\s*)".join(escaped)
 
 
 class PseudonymService:
@@ -109,17 +127,12 @@ class PseudonymService:
         self, real: str, replacement: str, *, kind: str = PseudonymKind.OTHER.value,
         notes: str = "",
     ) -> RegisterEntry:  # fmt: skip
-        real, replacement = _check(real, "real name or place"), _check(replacement, "replacement")
+        real, replacement = _check_pair(real, replacement)
         what = choice(PseudonymKind, kind, "kind")
         key = real_key(real)
         with self._store._session() as session:
             self._seed(session)
-            existing = session.scalars(select(Pseudonym).where(Pseudonym.real_key == key)).first()
-            if existing is not None:
-                raise InvalidInput(
-                    f"“{real}” is already in the register (→ {existing.replacement}); "
-                    "change that entry instead."
-                )
+            _refuse_duplicate(session, real, key)
             row = Pseudonym(
                 project_id=self._store.project_id,
                 real=real,
@@ -137,29 +150,39 @@ class PseudonymService:
         return entry
 
     def update(self, entry_id: str, **fields: Any) -> RegisterEntry:
+        """Change an entry (``real``, ``replacement``, ``kind``, ``notes``). Entries seeded
+        from a participant's real name follow the identity register and the pseudonym:
+        their real string and replacement are changed there, not here."""
+        unknown = set(fields) - {"real", "replacement", "kind", "notes"}
+        if unknown:
+            raise InvalidInput(f"A register entry has no {', '.join(sorted(unknown))}.")
         with self._store._session() as session:
             row = get_or_missing(session, Pseudonym, entry_id, "register entry")
-            if "real" in fields:
-                row.real = _check(fields["real"], "real name or place")
-                row.real_key = real_key(row.real)
-            if "replacement" in fields:
-                row.replacement = _check(fields["replacement"], "replacement")
-            if "kind" in fields:
-                row.kind = choice(PseudonymKind, fields["kind"], "kind")
+            real, replacement = _check_pair(
+                fields.get("real", row.real), fields.get("replacement", row.replacement)
+            )
+            kind = choice(PseudonymKind, fields.get("kind", row.kind.value), "kind")
+            if row.participant_id is not None and (real, replacement) != (
+                row.real, row.replacement,
+            ):  # fmt: skip
+                raise InvalidInput(SEEDED_TEXT)
+            key = real_key(real)
+            if key != row.real_key:
+                _refuse_duplicate(session, real, key)
+            row.real, row.real_key, row.replacement, row.kind = real, key, replacement, kind
             if "notes" in fields:
-                row.notes = str(fields["notes"]).strip()
+                row.notes = str(fields["notes"] or "").strip()
             row.updated_by = self._store.researcher_id
             session.flush()
-            return _entry(row)
+            entry = _entry(row)
+        self._store.audit("pseudonym_changed", "pseudonym", entry.id, kind=entry.kind)
+        return entry
 
     def remove(self, entry_id: str) -> None:
         with self._store._session() as session:
             row = get_or_missing(session, Pseudonym, entry_id, "register entry")
             if row.participant_id is not None:
-                raise InvalidInput(
-                    "This entry comes from a participant's real name; change the name in the "
-                    "identity register instead."
-                )
+                raise InvalidInput(SEEDED_TEXT)
             session.delete(row)
         self._store.audit("pseudonym_removed", "pseudonym", entry_id)
 
@@ -228,6 +251,24 @@ def _check(value: Any, noun: str) -> str:
     if len(text) > MAX_REAL:
         raise InvalidInput(f"The {noun} is longer than {MAX_REAL} characters.")
     return text
+
+
+def _check_pair(real: Any, replacement: Any) -> tuple[str, str]:
+    real, replacement = _check(real, "real name or place"), _check(replacement, "replacement")
+    if not any(ch.isalnum() for ch in real):
+        raise InvalidInput(f"“{real}” has no letters or digits to match.")
+    if real_key(real) == real_key(replacement):
+        raise InvalidInput(f"The replacement for “{real}” must be different from it.")
+    return real, replacement
+
+
+def _refuse_duplicate(session: Session, real: str, key: str) -> None:
+    existing = session.scalars(select(Pseudonym).where(Pseudonym.real_key == key)).first()
+    if existing is not None:
+        raise InvalidInput(
+            f"“{real}” is already in the register (→ {existing.replacement}); "
+            "change that entry instead."
+        )
 
 
 def _entry(row: Pseudonym) -> RegisterEntry:

@@ -8,6 +8,7 @@ quoted; the message says why.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from relations_desktop.core.consent.forms import Governs
 from relations_desktop.core.errors import ConsentRequired, InvalidInput, NotFound
+from relations_desktop.core.fsutil import atomic_write
 from relations_desktop.core.review import IdentifiersUnresolved, Occurrence
 from relations_desktop.core.store.lookup import get_or_missing
 from relations_desktop.core.store.models import (
@@ -97,7 +99,7 @@ class QuoteService:
             ]
             if not segments:
                 raise InvalidInput(f"Nothing is transcribed between {start:.1f} s and {end:.1f} s.")
-            speaker_id = next((s.speaker_id for s in segments if s.speaker_id), None)
+            speaker_id = _quoted_speaker(session, segments, start, end)
             pieces = _passage(segments, speaker_id, start, end)
             draft = self._draft(session, recording, speaker_id, pieces, start, end)
             segment_ids = {s.id for s in segments if s.speaker_id == speaker_id}
@@ -220,7 +222,9 @@ class QuoteService:
             row.tags = self._store._tags(session, tags)
             session.add(row)
             session.flush()
-            return _record(session, row)
+            record = _record(session, row)
+        self._store.audit("quote_saved", "quote", record.id, source=record.source_type)
+        return record
 
     def update(
         self, quote_id: str, *, tags: Sequence[str] | None = None, note: str | None = None
@@ -238,6 +242,7 @@ class QuoteService:
     def remove(self, quote_id: str) -> None:
         with self._store._session() as session:
             session.delete(get_or_missing(session, Quote, quote_id, "quote"))
+        self._store.audit("quote_removed", "quote", quote_id)
 
     def list(self, tag: str | None = None) -> list[QuoteRecord]:
         with self._store._session() as session:
@@ -255,24 +260,34 @@ class QuoteService:
         """The quote bank (or the chosen quotes) as a Word document; how many were written."""
         from docx import Document
 
+        path = Path(path)
+        if path.is_dir():
+            raise InvalidInput(f"{path} is a folder; give a file name. Nothing was written.")
+        if not path.parent.is_dir():
+            raise InvalidInput(f"The folder {path.parent} does not exist; nothing was written.")
         quotes = self.list()
         if quote_ids is not None:
             wanted = set(quote_ids)
             quotes = [q for q in quotes if q.id in wanted]
+        # The register is applied again: entries added since a quote was saved count too,
+        # and session titles and tags are the researcher's own words.
+        apply = self._store.pseudonyms.replacer().apply
         document = Document()
         document.add_heading("Quotes", level=1)
         for quote in quotes:
             paragraph = document.add_paragraph(style="Quote")
-            paragraph.add_run(f"“{quote.text}”")
-            paragraph.add_run(f" {quote.attribution}").italic = True
-            details = [f"From: {quote.encounter_title}"]
+            paragraph.add_run(f"“{apply(quote.text)}”")
+            paragraph.add_run(f" {apply(quote.attribution)}").italic = True
+            details = [f"From: {apply(quote.encounter_title)}"]
             if quote.source_type == RECORDING:
                 minutes, seconds = divmod(int(quote.start), 60)
                 details.append(f"at {minutes:02d}:{seconds:02d}")
             if quote.tags:
-                details.append("tags: " + ", ".join(quote.tags))
-            document.add_paragraph(" · ".join(details)).runs[0].font.size = None
-        document.save(str(path))
+                details.append("tags: " + ", ".join(apply(t) for t in quote.tags))
+            document.add_paragraph(" · ".join(details))
+        data = io.BytesIO()
+        document.save(data)
+        atomic_write(path, data.getvalue())  # owner-only, whole or not at all
         self._store.audit("quotes_exported", "quote", "", count=len(quotes), path=str(path))
         return len(quotes)
 
@@ -298,6 +313,28 @@ def _segments(session: Session, transcript_id: str) -> list[TranscriptSegment]:
     )
 
 
+def _quoted_speaker(
+    session: Session, segments: list[TranscriptSegment], start: float, end: float
+) -> str | None:
+    """Whose words a time range quotes: of the speakers linked to a participant, the one
+    who speaks longest in it (the interviewer's questions in between become cuts); when
+    nobody there is linked, the first speaker (and the quote is refused for that)."""
+    spoken: dict[str, float] = {}
+    for segment in segments:
+        if segment.speaker_id is not None:
+            overlap = min(end, segment.end) - max(start, segment.start)
+            spoken[segment.speaker_id] = spoken.get(segment.speaker_id, 0.0) + overlap
+    linked = [
+        speaker_id
+        for speaker_id in spoken
+        if (row := session.get(TranscriptSpeaker, speaker_id)) is not None
+        and row.participant_id is not None
+    ]
+    if linked:
+        return max(linked, key=lambda s: spoken[s])  # the first of equals: dicts keep order
+    return next((s.speaker_id for s in segments if s.speaker_id), None)
+
+
 def _passage(
     segments: list[TranscriptSegment], speaker_id: str | None, start: float, end: float
 ) -> list[str]:
@@ -308,14 +345,13 @@ def _passage(
             if pieces and pieces[-1] != CUT:
                 pieces.append(CUT)
             continue
-        words = segment.words or []
-        if words:
-            chosen = [
-                str(w[0]).strip()
-                for w in words
-                if start <= (float(w[1]) + float(w[2])) / 2 <= end and str(w[0]).strip()
-            ]
-            text = " ".join(chosen) if len(chosen) < len(words) else segment.text.strip()
+        # The model's word times choose the words; the words themselves come from the
+        # segment's text as corrected (the model's words are not updated by edits). When
+        # an edit changed the number of words, the times no longer fit: the whole segment.
+        words, tokens = segment.words or [], segment.text.split()
+        inside = [i for i, w in enumerate(words) if start <= (float(w[1]) + float(w[2])) / 2 <= end]
+        if len(words) == len(tokens) and 0 < len(inside) < len(tokens):
+            text = " ".join(tokens[i] for i in inside)
         else:
             text = segment.text.strip()
         if text:

@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from relations_desktop.core.errors import InvalidInput, RelationsError
-from relations_desktop.core.identifiers import Finding, detect
+from relations_desktop.core.identifiers import (
+    DATE_OF_BIRTH,
+    EMAIL,
+    PHONE,
+    POSTCODE,
+    Finding,
+    detect,
+    significant,
+)
 from relations_desktop.core.pseudonyms import real_key
 from relations_desktop.core.store.lookup import get_or_missing
 from relations_desktop.core.store.models import (
@@ -64,11 +72,16 @@ class Occurrence:
     after: str
 
     @property
+    def place(self) -> str:
+        """The session and the kind of text, without the time: “Home visit”, fieldnote."""
+        return f"“{self.encounter_title}”, {self.source_type}"
+
+    @property
     def where(self) -> str:
         if self.source_type == FIELDNOTE:
-            return f"“{self.encounter_title}”, fieldnote"
+            return self.place
         minutes, seconds = divmod(int(self.seconds or 0), 60)
-        return f"“{self.encounter_title}”, transcript at {minutes:02d}:{seconds:02d}"
+        return f"{self.place} at {minutes:02d}:{seconds:02d}"
 
 
 @dataclass(frozen=True)
@@ -121,9 +134,7 @@ class ReviewService:
         occurrences: list[Occurrence] = []
         for item, found in zip(texts, findings, strict=True):
             covered = [(r.start, r.end) for r in replacer.find(item.text)]
-            for finding in found:
-                if any(s <= finding.start < e or s < finding.end <= e for s, e in covered):
-                    continue
+            for finding in (p for f in found for p in _uncovered(f, covered, item.text)):
                 key = real_key(finding.text)
                 if ("", "", key) in decisions or (item.source_type, item.source_id, key) in (
                     decisions
@@ -139,9 +150,7 @@ class ReviewService:
             return
         places: dict[str, int] = {}
         for item in open_items:
-            places[item.where.rsplit(" at ", 1)[0]] = (
-                places.get(item.where.rsplit(" at ", 1)[0], 0) + 1
-            )
+            places[item.place] = places.get(item.place, 0) + 1
         listed = "; ".join(f"{count} in {place}" for place, count in list(places.items())[:5])
         more = f"; and {len(places) - 5} more places" if len(places) > 5 else ""
         raise IdentifiersUnresolved(
@@ -157,7 +166,8 @@ class ReviewService:
         self._decide("", "", text, "ignore", reason)
 
     def replace(self, occurrence: Occurrence, replacement: str, kind: str = "other") -> None:
-        """Add the string to the register (covering every occurrence of it)."""
+        """Add the string to the register (covering every occurrence of it). To use an
+        existing entry's replacement, pass that replacement."""
         self._store.pseudonyms.add(occurrence.text, replacement, kind=kind)
 
     def _decide(self, source_type: str, source_id: str, text: str, decision: str,
@@ -257,6 +267,40 @@ class ReviewService:
             }
         known |= {e.replacement for e in self._store.pseudonyms.list()}
         return texts, known, decisions
+
+
+_WHOLE = frozenset((PHONE, EMAIL, POSTCODE, DATE_OF_BIRTH))
+
+
+def _uncovered(finding: Finding, covered: list[tuple[int, int]], text: str) -> list[Finding]:
+    """What of a finding the register does not cover. A finding the register covers
+    entirely is resolved; one it covers in part (``Lara Smith`` with only ``Lara`` in the
+    register) leaves its other words flagged, or, for a phone number, an e-mail address,
+    a postcode or a date, the whole finding."""
+    inside = [(max(s, finding.start), min(e, finding.end)) for s, e in covered
+              if s < finding.end and finding.start < e]  # fmt: skip
+    if not inside:
+        return [finding]
+    left = [i for i in range(finding.start, finding.end) if text[i].isalnum()]
+    if all(any(s <= i < e for s, e in inside) for i in left):
+        return []
+    if finding.category in _WHOLE:
+        return [finding]
+    pieces: list[Finding] = []
+    cursor = finding.start
+    for s, e in [*sorted(inside), (finding.end, finding.end)]:
+        start, end = cursor, max(cursor, s)
+        while start < end and not text[start].isalnum():
+            start += 1
+        while end > start and not text[end - 1].isalnum():
+            end -= 1
+        if text[start:end].endswith(("'s", "’s")):
+            end -= 2
+        if end > start and significant(text[start:end]):
+            piece = text[start:end]
+            pieces.append(Finding(start, end, piece, finding.category, finding.source))
+        cursor = max(cursor, e)
+    return pieces
 
 
 def _occurrence(item: _Text, finding: Finding) -> Occurrence:
