@@ -83,6 +83,8 @@ monday tuesday wednesday thursday friday saturday sunday christmas easter
 mon tue tues wed thu thur thurs fri sat sun methadone buprenorphine espranor subutex buvidal
 heroin valium naloxone nhs camhs ost dose script contact visiting children child protection
 register hearing reporter panel universal credit nursery ye youse yous scots scottish
+team meeting home visit clinic session interview conference case review debrief walk
+park telephone video staff focus group supervised workday observation morning afternoon
 """
 NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 # Capitalised, tagged as proper nouns, and still not identifying (for the tagger only:

@@ -37,12 +37,13 @@ from relations_desktop.core.store.models import (
     Recording,
     Transcript,
     TranscriptSegment,
+    TranscriptSpeaker,
 )
 
 if TYPE_CHECKING:
     from relations_desktop.core.services import StoreService
 
-FIELDNOTE, TRANSCRIPT = "fieldnote", "transcript"
+FIELDNOTE, TRANSCRIPT, SESSION = "fieldnote", "transcript", "session"
 CONTEXT = 60
 
 
@@ -78,6 +79,10 @@ class Occurrence:
 
     @property
     def where(self) -> str:
+        if self.source_type == SESSION:
+            return f"“{self.encounter_title}”, session {self.field}"
+        if self.field.startswith("speaker"):
+            return f"{self.place}, speaker name"
         if self.source_type == FIELDNOTE:
             return self.place
         minutes, seconds = divmod(int(self.seconds or 0), 60)
@@ -134,7 +139,7 @@ class ReviewService:
         occurrences: list[Occurrence] = []
         for item, found in zip(texts, findings, strict=True):
             covered = [(r.start, r.end) for r in replacer.find(item.text)]
-            for finding in (p for f in found for p in _uncovered(f, covered, item.text)):
+            for finding in (p for f in found for p in uncovered(f, covered, item.text)):
                 key = real_key(finding.text)
                 if ("", "", key) in decisions or (item.source_type, item.source_id, key) in (
                     decisions
@@ -214,8 +219,17 @@ class ReviewService:
                 for encounter_id in encounter_ids:
                     get_or_missing(session, Encounter, encounter_id, "session")
                 query = query.where(Encounter.id.in_(list(encounter_ids)))
-            encounters = {e.id: e.title for e in session.scalars(query)}
+            rows_e = session.scalars(query).all()
+            encounters = {e.id: e.title for e in rows_e}
             texts: list[_Text] = []
+            # The session's own title and summary leave the store with it (bundles).
+            for encounter in rows_e:
+                for field, body in (("title", encounter.title), ("summary", encounter.summary)):
+                    if body.strip():
+                        texts.append(
+                            _Text(SESSION, encounter.id, None, field, encounter.id,
+                                  encounter.title, None, None, body)
+                        )  # fmt: skip
             notes = session.scalars(
                 select(Fieldnote)
                 .where(Fieldnote.encounter_id.in_(list(encounters)))
@@ -245,6 +259,19 @@ class ReviewService:
                 .where(Recording.encounter_id.in_(list(encounters)))
                 .order_by(Recording.started_at, TranscriptSegment.position)
             ).all()
+            speakers = session.execute(
+                select(TranscriptSpeaker, Recording.id, Recording.encounter_id)
+                .join(Transcript, Transcript.id == TranscriptSpeaker.transcript_id)
+                .join(Recording, Recording.id == Transcript.recording_id)
+                .where(Recording.encounter_id.in_(list(encounters)))
+            ).all()
+            for speaker, recording_id, encounter_id in speakers:
+                if speaker.label.strip():
+                    texts.append(
+                        _Text(TRANSCRIPT, speaker.transcript_id, None, f"speaker:{speaker.id}",
+                              encounter_id, encounters[encounter_id], recording_id, None,
+                              speaker.label)
+                    )  # fmt: skip
             for segment, transcript_id, recording_id, encounter_id in rows:
                 if segment.text.strip():
                     texts.append(
@@ -272,7 +299,7 @@ class ReviewService:
 _WHOLE = frozenset((PHONE, EMAIL, POSTCODE, DATE_OF_BIRTH))
 
 
-def _uncovered(finding: Finding, covered: list[tuple[int, int]], text: str) -> list[Finding]:
+def uncovered(finding: Finding, covered: list[tuple[int, int]], text: str) -> list[Finding]:
     """What of a finding the register does not cover. A finding the register covers
     entirely is resolved; one it covers in part (``Lara Smith`` with only ``Lara`` in the
     register) leaves its other words flagged, or, for a phone number, an e-mail address,

@@ -285,12 +285,13 @@ class TranscriptService:
         formats.suffix(fmt)  # an unknown format is refused before the (slower) review
         transcript = self.without_withdrawn(self.get(transcript_id))
         segments = {s.id for s in transcript.segments}
+        speakers = {f"speaker:{s.id}" for s in transcript.speakers} if options.speakers else set()
         jottings = {j.id for j in transcript.jottings} if options.jottings else set()
         flagged = [
             o
             for o in self._store.review.unresolved([transcript.encounter_id])
             if (o.source_type == TRANSCRIPT and o.source_id == transcript.id
-                and o.segment_id in segments)
+                and (o.segment_id in segments or o.field in speakers))
             or (o.source_type == FIELDNOTE and o.source_id in jottings and o.field == "body")
         ]  # fmt: skip
         if flagged:

@@ -46,7 +46,9 @@ from relations_desktop.ui.workspace import (
     AUDIT,
     PARTICIPANTS,
     PROFILE,
+    QUOTES,
     REGISTER,
+    REVIEW,
     SEARCH,
     SESSIONS,
     TRANSCRIPT,
@@ -175,6 +177,8 @@ class MainWindow(QMainWindow):
         self._action(go, "&Register", "Ctrl+4", lambda: self._go(REGISTER))
         self._action(go, "Pr&ofile report", "Ctrl+5", lambda: self._go(PROFILE))
         self._action(go, "&Audit log", "Ctrl+6", lambda: self._go(AUDIT))
+        self._action(go, "Re&view identifiers", "Ctrl+7", lambda: self._go(REVIEW))
+        self._action(go, "&Quotes", "Ctrl+8", lambda: self._go(QUOTES))
         self.find_action = self._action(go, "&Find in fieldnotes", "Ctrl+F", self._find)
         session = bar.addMenu("&Session")
         self.new_session_action = self._action(

@@ -2,7 +2,8 @@
 
 The recording screen and the transcript editor are pages of their own, listed in the
 sidebar once opened. The register (sites and families), the study's profile report and
-the audit log come after them, so the first pages keep their numbers and keys. The
+the audit log come after them, then the review of identifiers (with the pseudonym
+register) and the quote bank, so the first pages keep their numbers and keys. The
 recording itself lives on in the :class:`RecordingMonitor` the main window owns, so a
 workspace built after unlock shows the running recording again; transcriptions go on
 in the core's queue, followed through the main window's :class:`TranscriptionBridge`.
@@ -27,6 +28,7 @@ from relations_desktop.core.records import EncounterRecord, StoreInfo
 from relations_desktop.core.services import StoreService
 from relations_desktop.ui.context import AppContext
 from relations_desktop.ui.labels import NOTE_KINDS
+from relations_desktop.ui.page_slots import PageSlot, call_if_any, quote_bank
 from relations_desktop.ui.recording_monitor import RecordingMonitor
 from relations_desktop.ui.tasks import TaskRunner, discard
 from relations_desktop.ui.transcription_bridge import TranscriptionBridge
@@ -37,12 +39,14 @@ from relations_desktop.ui.views.participants import ParticipantsView
 from relations_desktop.ui.views.profile_report import ProfileReportView
 from relations_desktop.ui.views.recording import RecordingView
 from relations_desktop.ui.views.register import RegisterView
+from relations_desktop.ui.views.review_page import ReviewPage
 from relations_desktop.ui.views.search import SearchView
 from relations_desktop.ui.views.sessions import SessionsView
 from relations_desktop.ui.views.sites import SitesPanel
 from relations_desktop.ui.views.transcript_editor import TranscriptEditor
 
-SESSIONS, PARTICIPANTS, SEARCH, RECORDING, TRANSCRIPT, REGISTER, PROFILE, AUDIT = range(8)
+(SESSIONS, PARTICIPANTS, SEARCH, RECORDING, TRANSCRIPT, REGISTER, PROFILE, AUDIT, REVIEW,
+ QUOTES) = range(10)  # fmt: skip
 PAGES = (
     ("Sessions", "Ctrl+1"),
     ("Participants", "Ctrl+2"),
@@ -52,6 +56,8 @@ PAGES = (
     ("Register", "Ctrl+4"),
     ("Profile", "Ctrl+5"),
     ("Audit log", "Ctrl+6"),
+    ("Review", "Ctrl+7"),
+    ("Quotes", "Ctrl+8"),
 )
 
 
@@ -124,6 +130,10 @@ class Workspace(QWidget):
         self.register = RegisterView(SitesPanel(service, runner), FamiliesPanel(service, runner))
         self.profile = ProfileReportView(service, runner)
         self.audit = AuditLogView(service, runner)
+        self._review: ReviewPage | None = None  # built when first shown
+        self._quotes: QWidget | None = None
+        self.review_slot = PageSlot("reviewSlot")
+        self.quotes_slot = PageSlot("quotesSlot")
         self.pages = QStackedWidget(self)
         self.pages.setObjectName("pages")
         views = (
@@ -139,6 +149,8 @@ class Workspace(QWidget):
         for view in views:
             self.pages.addWidget(view)
             view.status_message.connect(self.status_message)
+        self.pages.addWidget(self.review_slot)
+        self.pages.addWidget(self.quotes_slot)
         self.sessions.note_editor.save_failed.connect(self.save_failed)
         self.transcript.save_failed.connect(self.save_failed)
         self.transcript.back_requested.connect(self.show_session_recording)
@@ -189,6 +201,8 @@ class Workspace(QWidget):
             self.transcript.stop_playback()
         if self.pages.currentIndex() == REGISTER and page != REGISTER:
             self.register.flush()
+        if self.pages.currentIndex() == REVIEW and page != REVIEW and self._review:
+            self._review.stop_playback()
         self.pages.setCurrentIndex(page)
         view = self.pages.currentWidget()
         if page == SESSIONS:
@@ -199,6 +213,38 @@ class Workspace(QWidget):
             self.register.refresh()
             if not self.nav.hasFocus():  # Ctrl+N and Ctrl+S then work on the register
                 self.register.focus_list()
+        elif page == REVIEW:
+            self.review.refresh()
+        elif page == QUOTES:
+            call_if_any(self.quotes, "refresh")
+
+    # ------------------------------------------- review and quotes (built lazily)
+    @property
+    def review(self) -> ReviewPage:
+        """The review of identifiers and the pseudonym register."""
+        if self._review is None:
+            page = ReviewPage(self.context)
+            page.status_message.connect(self.status_message)
+            review = page.review
+            review.open_note.connect(self.open_note)
+            review.open_segment.connect(self.open_transcript)
+            review.about_to_play.connect(self.sessions.stop_playback)
+            review.about_to_play.connect(self.transcript.stop_playback)
+            self.review_slot.set_view(page)
+            self._review = page
+        return self._review
+
+    @property
+    def quotes(self) -> QWidget:
+        """The quote bank (``ui/views/quote_bank.py``), if this build has one."""
+        if self._quotes is None:
+            view = quote_bank(self.service, self.runner)
+            signal = getattr(view, "status_message", None)
+            if signal is not None:
+                signal.connect(self.status_message)
+            self.quotes_slot.set_view(view)
+            self._quotes = view
+        return self._quotes
 
     def new_session(self) -> None:
         self.show_page(SESSIONS)
@@ -268,11 +314,14 @@ class Workspace(QWidget):
         self.sessions.flush()
         self.transcript.flush()
         self.register.flush()
+        call_if_any(self._review, "flush")
+        call_if_any(self._quotes, "flush")
 
     def stop_playback(self) -> None:
         """Playback reads the store: it must stop before the store is locked."""
         self.sessions.stop_playback()
         self.transcript.stop_playback()
+        call_if_any(self._review, "stop_playback")
 
     def unsaved_jotting(self) -> str:
         return self.recording.unsaved_jotting()
@@ -309,5 +358,7 @@ class Workspace(QWidget):
             self.audit,
         ):
             view.wipe()
+        call_if_any(self._review, "wipe")
+        call_if_any(self._quotes, "wipe")
         self.project_label.clear()
         self.researcher_label.clear()

@@ -181,3 +181,22 @@ def test_a_note_title_is_reviewed_too(service: StoreService, study: Study) -> No
     titled = [o for o in service.review.unresolved([study.other]) if o.field == "title"]
     assert [o.text for o in titled] == ["Bridie McAllister"]
     assert titled[0].source_id == study.other_note
+
+
+def test_session_titles_and_speaker_names_are_reviewed_too(
+    service: StoreService, tmp_path: Path
+) -> None:
+    session = service.add_encounter("home-visit", "Visit to Robert Duncan",
+                                    summary="Met at the Gorbals flat.")  # fmt: skip
+    recording = make_recording(service, session.id, tmp_path, seconds=6.0)
+    transcript = make_transcript(service, recording, [Seg(0.0, 4.0, "Hello there.", speaker=0)],
+                                 speakers=["Jessica Whyte"])  # fmt: skip
+    found = {(o.source_type, o.field, o.text) for o in service.review.unresolved([session.id])}
+    assert ("session", "title", "Robert Duncan") in found
+    assert ("transcript", f"speaker:{service.transcripts.get(transcript).speakers[0].id}",
+            "Jessica Whyte") in found  # fmt: skip
+    where = {o.where for o in service.review.unresolved([session.id])}
+    assert "“Visit to Robert Duncan”, session title" in where
+    with pytest.raises(IdentifiersUnresolved, match="speaker name"):
+        service.transcripts.export(transcript, "txt", tmp_path / "out.txt")
+    assert not (tmp_path / "out.txt").exists()
