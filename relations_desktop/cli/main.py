@@ -23,6 +23,7 @@ from relations_desktop.cli import (
     recording_commands,
     register_commands,
     store_commands,
+    team_commands,
     transcript_commands,
 )
 from relations_desktop.cli.common import (
@@ -43,6 +44,7 @@ HANDLERS: dict[str, Handler] = {
     **register_commands.HANDLERS,
     **consent_commands.HANDLERS,
     **pseudonym_commands.HANDLERS,
+    **team_commands.HANDLERS,
 }
 # Commands that run without unlocking a store.
 STORELESS: dict[str, StorelessHandler] = {
@@ -102,6 +104,7 @@ def build_parser() -> ArgumentParser:
     register_commands.add_commands(command)
     consent_commands.add_commands(command)
     pseudonym_commands.add_commands(command)
+    team_commands.add_commands(command)
     return parser
 
 

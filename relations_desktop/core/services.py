@@ -63,6 +63,7 @@ from relations_desktop.core.store.models import (
     Site,
     Tag,
 )
+from relations_desktop.core.team import TeamService
 from relations_desktop.core.transcription.jobs import TranscriptionService
 from relations_desktop.core.transcripts import TranscriptService
 
@@ -88,6 +89,7 @@ class StoreService:
         self.pseudonyms = PseudonymService(self)
         self.review = ReviewService(self)
         self.quotes = QuoteService(self)
+        self.team = TeamService(self)
         self._attach(key)
 
     # ----------------------------------------------------------------- lifecycle
@@ -135,6 +137,7 @@ class StoreService:
         service._load_identity()
         service.consent.install_default_forms()
         service.audit("store_created", "store", key.store_id)
+        service.team.ensure_keys()
         return service
 
     @classmethod

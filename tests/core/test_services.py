@@ -381,7 +381,8 @@ def test_audit_events(store_dir: Path) -> None:
     svc = StoreService.create(store_dir, PASS)
     try:
         events = svc.audit_events()
-        assert [e.action for e in events] == ["store_created"]
+        assert [e.action for e in events] == ["keys_created", "store_created"]
+        events = events[1:]
         store_id = svc.info().store_id
         assert events[0].target_type == "store"
         assert events[0].target_id == store_id
@@ -399,11 +400,12 @@ def test_audit_events(store_dir: Path) -> None:
             "store_unlocked",
             "passphrase_changed",
             "store_unlocked",
+            "keys_created",
             "store_created",
         ]
         assert events[0].detail == {"method": "passphrase"}
         assert all(e.researcher_id == svc.researcher_id for e in events)
-        assert all(e.target_id == store_id for e in events)
+        assert all(e.target_id == store_id for e in events if e.target_type == "store")
         assert all(secret not in repr(e) and PASS not in repr(e) for e in events)
         assert [e.action for e in svc.audit_events(limit=2)] == actions[:2]
 

@@ -673,3 +673,38 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class TeamRole(enum.StrEnum):
+    MEMBER = "member"
+    PI = "pi"  # a principal investigator: signs the team roster
+
+
+class ResearcherKey(Tracked, Base):
+    """This researcher's own keys: an age X25519 identity (bundles are encrypted to its
+    recipient) and a minisign (Ed25519) signing key. The secret halves live only here,
+    inside the encrypted database, and never leave the store."""
+
+    __tablename__ = "researcher_key"
+
+    researcher_id: Mapped[str] = mapped_column(
+        ForeignKey("researcher.id", ondelete="CASCADE"), unique=True
+    )
+    age_identity: Mapped[str] = mapped_column(Text)  # AGE-SECRET-KEY-1…
+    age_recipient: Mapped[str] = mapped_column(String(100))  # age1…
+    signing_secret: Mapped[str] = mapped_column(Text)  # minisign secret key, base64
+    signing_public: Mapped[str] = mapped_column(String(100))  # minisign public key, base64
+    signing_key_id: Mapped[str] = mapped_column(String(16))  # as the minisign tool shows it
+
+
+class TeamMember(Tracked, Base):
+    """One entry of the team roster: who may receive bundles, and whose signature counts."""
+
+    __tablename__ = "team_member"
+    __table_args__ = (UniqueConstraint("project_id", "age_recipient"),)
+
+    project_id: Mapped[str] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[TeamRole] = mapped_column(_enum(TeamRole, "team_role"))
+    age_recipient: Mapped[str] = mapped_column(String(100))
+    signing_key: Mapped[str | None] = mapped_column(String(100), default=None)
