@@ -18,6 +18,7 @@ from typing import Any
 
 from relations_desktop import __version__
 from relations_desktop.cli import (
+    bundle_commands,
     consent_commands,
     pseudonym_commands,
     recording_commands,
@@ -45,6 +46,7 @@ HANDLERS: dict[str, Handler] = {
     **consent_commands.HANDLERS,
     **pseudonym_commands.HANDLERS,
     **team_commands.HANDLERS,
+    **bundle_commands.HANDLERS,
 }
 # Commands that run without unlocking a store.
 STORELESS: dict[str, StorelessHandler] = {
@@ -105,6 +107,7 @@ def build_parser() -> ArgumentParser:
     consent_commands.add_commands(command)
     pseudonym_commands.add_commands(command)
     team_commands.add_commands(command)
+    bundle_commands.add_commands(command)
     return parser
 
 

@@ -38,6 +38,7 @@ from relations_desktop.core.store.models import (
     Transcript,
     TranscriptSegment,
     TranscriptSpeaker,
+    WithdrawalScope,
 )
 
 if TYPE_CHECKING:
@@ -272,8 +273,16 @@ class ReviewService:
                               encounter_id, encounters[encounter_id], recording_id, None,
                               speaker.label)
                     )  # fmt: skip
+            # What withdrawn participants said is left out of every export: not reviewed.
+            gone = set(
+                session.scalars(
+                    select(TranscriptSpeaker.id)
+                    .join(Participant, Participant.id == TranscriptSpeaker.participant_id)
+                    .where(Participant.withdrawal_scope == WithdrawalScope.ALL)
+                )
+            )
             for segment, transcript_id, recording_id, encounter_id in rows:
-                if segment.text.strip():
+                if segment.text.strip() and segment.speaker_id not in gone:
                     texts.append(
                         _Text(
                             TRANSCRIPT,

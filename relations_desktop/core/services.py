@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from relations_desktop.core import convert, vault
+from relations_desktop.core.bundles import BundleService
 from relations_desktop.core.consent.service import ConsentService
 from relations_desktop.core.errors import (
     InvalidInput,
@@ -90,6 +91,7 @@ class StoreService:
         self.review = ReviewService(self)
         self.quotes = QuoteService(self)
         self.team = TeamService(self)
+        self.bundles = BundleService(self)
         self._attach(key)
 
     # ----------------------------------------------------------------- lifecycle

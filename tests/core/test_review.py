@@ -200,3 +200,24 @@ def test_session_titles_and_speaker_names_are_reviewed_too(
     with pytest.raises(IdentifiersUnresolved, match="speaker name"):
         service.transcripts.export(transcript, "txt", tmp_path / "out.txt")
     assert not (tmp_path / "out.txt").exists()
+
+
+def test_what_a_withdrawn_participant_said_is_not_reviewed(
+    service: StoreService, tmp_path: Path
+) -> None:
+    lara = service.add_participant("Lara", "Mother").id
+    tom = service.add_participant("Tom", "Father").id
+    give_adult_consent(service, lara)
+    give_adult_consent(service, tom)
+    session = service.add_encounter("park-visit", "Park", participant_ids=[lara, tom])
+    recording = make_recording(service, session.id, tmp_path, seconds=8.0)
+    transcript = make_transcript(
+        service, recording,
+        [Seg(0.0, 3.0, "Janet Baxter came by.", speaker=0), Seg(3.0, 6.0, "Fine.", speaker=1)],
+        speakers=["Lara", "Tom"],
+    )  # fmt: skip
+    lara_speaker = service.transcripts.get(transcript).speakers[0]
+    service.transcripts.update_speaker(lara_speaker.id, participant_id=lara)
+    assert "Janet Baxter" in {o.text for o in service.review.unresolved([session.id])}
+    service.consent.withdraw(lara, "all")
+    assert "Janet Baxter" not in {o.text for o in service.review.unresolved([session.id])}
