@@ -91,3 +91,11 @@ def audit(row: AuditEvent) -> AuditRecord:
         target_id=row.target_id,
         detail=dict(row.detail),
     )
+
+
+def required_text(value: object, name: str) -> str:
+    """``value`` as trimmed text, or a message that the ``name`` must not be empty."""
+    text = str(value or "").strip()
+    if not text:
+        raise InvalidInput(f"The {name} must not be empty.")
+    return text

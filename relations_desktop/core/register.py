@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from relations_desktop.core.convert import choice
+from relations_desktop.core.convert import choice, required_text
 from relations_desktop.core.errors import InvalidInput
 from relations_desktop.core.store.lookup import get_or_missing
 from relations_desktop.core.store.models import (
@@ -167,7 +167,7 @@ class RegisterService:
     ) -> SiteRecord:
         site = Site(
             project_id=self._store.project_id,
-            name=_required(name, "site name"),
+            name=required_text(name, "site name"),
             site_type=choice(SiteType, site_type, "site type"),
             region=region.strip(),
             notes=notes,
@@ -183,7 +183,7 @@ class RegisterService:
         with self._store._session() as session:
             site = get_or_missing(session, Site, site_id, "site")
             if "name" in fields:
-                site.name = _required(fields["name"], "site name")
+                site.name = required_text(fields["name"], "site name")
             if "site_type" in fields:
                 site.site_type = choice(SiteType, fields["site_type"], "site type")
             for name in ("region", "notes"):
@@ -215,7 +215,7 @@ class RegisterService:
                 get_or_missing(session, Site, site_id, "site")
             family = Family(
                 project_id=self._store.project_id,
-                label=_required(label, "family label"),
+                label=required_text(label, "family label"),
                 household=choice(Household, household, "household") if household else None,
                 region=region.strip(),
                 site_id=site_id or None,
@@ -231,7 +231,7 @@ class RegisterService:
         with self._store._session() as session:
             family = get_or_missing(session, Family, family_id, "family")
             if "label" in fields:
-                family.label = _required(fields["label"], "family label")
+                family.label = required_text(fields["label"], "family label")
             if "household" in fields:
                 value = fields["household"]
                 family.household = choice(Household, value, "household") if value else None
@@ -316,7 +316,7 @@ class RegisterService:
         with self._store._session() as session:
             me = get_or_missing(session, Researcher, self._store.researcher_id, "researcher")
             if "name" in fields:
-                me.name = _required(fields["name"], "name")
+                me.name = required_text(fields["name"], "name")
             for name in ("role", "institution", "region"):
                 if name in fields:
                     setattr(me, name, str(fields[name]).strip())
@@ -401,13 +401,6 @@ def _age_range(bands: Any) -> str:
     if any(h is None for h in highs):
         return f"{low}+"
     return f"{low}–{max(h for h in highs if h is not None)}"
-
-
-def _required(value: Any, name: str) -> str:
-    text = str(value or "").strip()
-    if not text:
-        raise InvalidInput(f"The {name} must not be empty.")
-    return text
 
 
 def _site(row: Site) -> SiteRecord:

@@ -124,19 +124,25 @@ class _FindingCache:
         with self._lock:
             return [self._cache.get(k, []) for k in keys]
 
-
-_CACHE = _FindingCache()
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
 
 
 class ReviewService:
     def __init__(self, store: StoreService) -> None:
         self._store = store
+        self._findings = _FindingCache()
+
+    def forget(self) -> None:
+        """Drop the cached findings (they hold names): called when the store locks."""
+        self._findings.clear()
 
     def unresolved(self, encounter_ids: Sequence[str] | None = None) -> list[Occurrence]:
         """Every flagged occurrence in the scope (all sessions when None) not yet decided."""
         replacer = self._store.pseudonyms.replacer()
         texts, known, decisions = self._gather(encounter_ids)
-        findings = _CACHE.detect([t.text for t in texts], frozenset(known))
+        findings = self._findings.detect([t.text for t in texts], frozenset(known))
         occurrences: list[Occurrence] = []
         for item, found in zip(texts, findings, strict=True):
             covered = [(r.start, r.end) for r in replacer.find(item.text)]

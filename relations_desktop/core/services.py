@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from relations_desktop.core import convert, vault
 from relations_desktop.core.bundles import BundleService
 from relations_desktop.core.consent.service import ConsentService
+from relations_desktop.core.convert import required_text
 from relations_desktop.core.errors import (
     InvalidInput,
     NotAStore,
@@ -208,6 +209,7 @@ class StoreService:
         if self._key is not None:
             self._key.wipe()
         self._engine = self._sessions = self._key = None
+        self.review.forget()
 
     def unlock(self, passphrase: str) -> None:
         if not self.is_locked:
@@ -343,7 +345,10 @@ class StoreService:
         site_id: str | None = None,
         family_id: str | None = None,
     ) -> ParticipantRecord:
-        pseudonym, role_label = _required(pseudonym, "pseudonym"), _required(role_label, "role")
+        pseudonym, role_label = (
+            required_text(pseudonym, "pseudonym"),
+            required_text(role_label, "role"),
+        )
         participant = Participant(
             project_id=self.project_id,
             pseudonym=pseudonym,
@@ -373,7 +378,7 @@ class StoreService:
             participant = _get(session, Participant, participant_id, "participant")
             for name in ("pseudonym", "role_label"):
                 if name in fields:
-                    setattr(participant, name, _required(fields[name], name.replace("_", " ")))
+                    setattr(participant, name, required_text(fields[name], name.replace("_", " ")))
             for name in ("region", "notes", "sector"):
                 if name in fields:
                     setattr(participant, name, str(fields[name]).strip())
@@ -425,7 +430,7 @@ class StoreService:
         encounter = Encounter(
             project_id=self.project_id,
             encounter_type=convert.choice(EncounterType, encounter_type, "session type"),
-            title=_required(title, "title"),
+            title=required_text(title, "title"),
             date=_as_date(on) if on is not None else date.today(),
             summary=summary,
             created_by=self.researcher_id,
@@ -446,7 +451,7 @@ class StoreService:
                     EncounterType, fields["encounter_type"], "session type"
                 )
             if "title" in fields:
-                encounter.title = _required(fields["title"], "title")
+                encounter.title = required_text(fields["title"], "title")
             if "on" in fields:
                 encounter.date = _as_date(fields["on"])
             if "summary" in fields:
@@ -624,13 +629,6 @@ def _as_date(value: object) -> date:
         return date.fromisoformat(str(value))
     except ValueError:
         raise InvalidInput(f"Not a date (YYYY-MM-DD): {value!r}.") from None
-
-
-def _required(value: Any, name: str) -> str:
-    text = str(value or "").strip()
-    if not text:
-        raise InvalidInput(f"The {name} must not be empty.")
-    return text
 
 
 def _get(session: Session, model: Any, ident: str, noun: str) -> Any:

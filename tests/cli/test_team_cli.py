@@ -23,6 +23,7 @@ from relations_desktop.core.services import StoreService
 from tests.cli.test_cli import Cli, fingerprint, one_line_error
 from tests.cli.test_consent_cli import rows
 from tests.conftest import PASSPHRASE
+from tests.real_tools import real_tool
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,7 @@ def refused(w: World, *args: str, code: int = 2, run: Cli | None = None) -> str:
 
 
 def minisign(*args: str) -> subprocess.CompletedProcess[str]:
-    if shutil.which("minisign") is None:
-        pytest.skip("the real `minisign` tool is not installed (Debian package `minisign`)")
+    real_tool("minisign")
     return subprocess.run(["minisign", *args], capture_output=True, text=True, check=False)
 
 

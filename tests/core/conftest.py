@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.real_tools import real_tool
 
 
 @dataclass(frozen=True)
@@ -18,8 +19,7 @@ class AgeKey:
 
 
 def _age_keygen(folder: Path, name: str) -> AgeKey:
-    if shutil.which("age-keygen") is None:
-        pytest.skip("the real `age-keygen` tool is not installed (Debian package `age`)")
+    real_tool("age-keygen", "age")
     identity_file = folder / name
     subprocess.run(["age-keygen", "-o", str(identity_file)], check=True, capture_output=True)
     recipient = subprocess.run(

@@ -34,6 +34,7 @@ from relations_desktop.core.services import StoreService
 from tests.conftest import PASSPHRASE
 from tests.consent_data import give_adult_consent
 from tests.core.conftest import AgeKey
+from tests.real_tools import real_tool
 from tests.ui.transcript_data import Seg, make_recording, make_transcript
 
 REAL_NAME = "Jane Realname"
@@ -45,13 +46,6 @@ SEGMENTS = (
     Seg(5.0, 9.0, f"I brought the {WITHDRAWN_WORDS} along.", speaker=1),
     Seg(9.0, 14.0, "Janey said the wean was fine.", speaker=2),
 )
-
-
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"the real `{name}` tool is not installed (Debian package `{name}`)")
-    return path
 
 
 @dataclass(frozen=True)
@@ -115,7 +109,7 @@ def members(tar_bytes: bytes) -> dict[str, bytes]:
 
 def decrypt_as_mo(bundle: Path, age_key: AgeKey) -> bytes:
     done = subprocess.run(
-        [_tool("age"), "-d", "-i", str(age_key.identity_file), str(bundle)],
+        [real_tool("age"), "-d", "-i", str(age_key.identity_file), str(bundle)],
         capture_output=True,
         check=True,
     )
@@ -141,7 +135,7 @@ def test_a_roster_member_opens_the_bundle_with_the_real_tools(
     (out / "manifest.json").write_bytes(files["manifest.json"])
     (out / "manifest.json.minisig").write_bytes(files["manifest.json.minisig"])
     checked = subprocess.run(
-        [_tool("minisign"), "-V", "-P", base.ann_key, "-m", str(out / "manifest.json")],
+        [real_tool("minisign"), "-V", "-P", base.ann_key, "-m", str(out / "manifest.json")],
         capture_output=True,
         text=True,
         check=False,

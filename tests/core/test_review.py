@@ -221,3 +221,15 @@ def test_what_a_withdrawn_participant_said_is_not_reviewed(
     assert "Janet Baxter" in {o.text for o in service.review.unresolved([session.id])}
     service.consent.withdraw(lara, "all")
     assert "Janet Baxter" not in {o.text for o in service.review.unresolved([session.id])}
+
+
+def test_cached_findings_are_dropped_when_the_store_locks(
+    service: StoreService, passphrase: str
+) -> None:
+    session = service.add_encounter("home-visit", "Visit")
+    service.add_note(session.id, "Janet Baxter phoned from Govan.")
+    assert service.review.unresolved([session.id])
+    assert service.review._findings._cache  # names held in memory while unlocked
+    service.lock()
+    assert not service.review._findings._cache
+    service.unlock(passphrase)

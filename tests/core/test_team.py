@@ -15,18 +15,12 @@ from relations_desktop.core.services import StoreService
 from relations_desktop.core.team import ROSTER_SIGNED_AT_SETTING, public_key_file_text
 from tests.conftest import PASSPHRASE
 from tests.core.conftest import AgeKey
-
-
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"the real `{name}` tool is not installed (Debian package `{name}`)")
-    return path
+from tests.real_tools import real_tool
 
 
 def minisign_verifies(roster: Path, public_key: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [_tool("minisign"), "-V", "-P", public_key, "-m", str(roster)],
+        [real_tool("minisign"), "-V", "-P", public_key, "-m", str(roster)],
         capture_output=True,
         text=True,
         check=False,
@@ -73,7 +67,7 @@ def test_key_id_is_the_one_the_minisign_tool_prints(service: StoreService, tmp_p
     # The real tool prints its own key id for a key it makes; ours uses the same rule.
     made = subprocess.run(
         [
-            _tool("minisign"),
+            real_tool("minisign"),
             "-G",
             "-W",
             "-p",
@@ -98,7 +92,7 @@ def test_real_age_encrypts_to_keys_show_and_the_store_decrypts(
     secret = b"the bundle: Lara's interview, pseudonymised\n" * 100
     (tmp_path / "plain").write_bytes(secret)
     subprocess.run(
-        [_tool("age"), "-r", recipient, "-o", str(tmp_path / "x.age"), str(tmp_path / "plain")],
+        [real_tool("age"), "-r", recipient, "-o", str(tmp_path / "x.age"), str(tmp_path / "plain")],
         check=True,
     )
     assert service.team.decrypt_for_me((tmp_path / "x.age").read_bytes()) == secret

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt
-from PySide6.QtWidgets import QLabel, QLayout, QLayoutItem, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QWidget
 
 from relations_desktop.core.consent.forms import Governs
 from relations_desktop.core.consent.records import ConsentState
 from relations_desktop.ui.labels import format_date
+from relations_desktop.ui.widgets.flow_layout import FlowLayout
 
 # (what it governs, the short word on the badge)
 SHOWN = (
@@ -130,68 +131,3 @@ class ConsentBadges(QWidget):
 
     def texts(self) -> list[str]:
         return [b.text() for b in self.badges]
-
-
-class FlowLayout(QLayout):
-    """Lays its items out left to right, wrapping to the next line (as text does)."""
-
-    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
-        super().__init__(parent)
-        self._items: list[QLayoutItem] = []
-        self.setContentsMargins(0, 0, 0, 0)
-        self.setSpacing(spacing)
-
-    def addItem(self, item: QLayoutItem) -> None:  # noqa: N802
-        self._items.append(item)
-
-    def count(self) -> int:
-        return len(self._items)
-
-    def itemAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
-        return self._items[index] if 0 <= index < len(self._items) else None
-
-    def takeAt(self, index: int) -> QLayoutItem | None:  # noqa: N802
-        return self._items.pop(index) if 0 <= index < len(self._items) else None
-
-    def expandingDirections(self) -> Qt.Orientation:  # noqa: N802
-        return Qt.Orientation(0)
-
-    def hasHeightForWidth(self) -> bool:  # noqa: N802
-        return True
-
-    def heightForWidth(self, width: int) -> int:  # noqa: N802
-        return self._arrange(QRect(0, 0, width, 0), move=False)
-
-    def setGeometry(self, rect: QRect) -> None:  # noqa: N802
-        super().setGeometry(rect)
-        self._arrange(rect, move=True)
-
-    def sizeHint(self) -> QSize:  # noqa: N802
-        return self.minimumSize()
-
-    def minimumSize(self) -> QSize:  # noqa: N802
-        size = QSize()
-        for item in self._visible():
-            size = size.expandedTo(item.minimumSize())
-        return size
-
-    def _visible(self) -> list[QLayoutItem]:
-        return [i for i in self._items if not _hidden(i)]
-
-    def _arrange(self, rect: QRect, *, move: bool) -> int:
-        x, y, line = rect.x(), rect.y(), 0
-        gap = self.spacing()
-        for item in self._visible():
-            hint = item.sizeHint()
-            if x + hint.width() > rect.right() + 1 and line > 0:
-                x, y, line = rect.x(), y + line + gap, 0
-            if move:
-                item.setGeometry(QRect(QPoint(x, y), hint))
-            x += hint.width() + gap
-            line = max(line, hint.height())
-        return y + line - rect.y()
-
-
-def _hidden(item: QLayoutItem) -> bool:
-    widget = item.widget()
-    return widget is not None and widget.isHidden()
