@@ -21,6 +21,7 @@ from relations_desktop.cli import (
     bundle_commands,
     consent_commands,
     pseudonym_commands,
+    qdpx_commands,
     recording_commands,
     register_commands,
     store_commands,
@@ -47,6 +48,7 @@ HANDLERS: dict[str, Handler] = {
     **pseudonym_commands.HANDLERS,
     **team_commands.HANDLERS,
     **bundle_commands.HANDLERS,
+    **qdpx_commands.HANDLERS,
 }
 # Commands that run without unlocking a store.
 STORELESS: dict[str, StorelessHandler] = {
@@ -108,6 +110,7 @@ def build_parser() -> ArgumentParser:
     pseudonym_commands.add_commands(command)
     team_commands.add_commands(command)
     bundle_commands.add_commands(command)
+    qdpx_commands.add_commands(command)
     return parser
 
 
