@@ -25,6 +25,7 @@ from relations_desktop.cli import (
     recording_commands,
     register_commands,
     store_commands,
+    sync_commands,
     team_commands,
     transcript_commands,
 )
@@ -49,6 +50,7 @@ HANDLERS: dict[str, Handler] = {
     **team_commands.HANDLERS,
     **bundle_commands.HANDLERS,
     **qdpx_commands.HANDLERS,
+    **sync_commands.HANDLERS,
 }
 # Commands that run without unlocking a store.
 STORELESS: dict[str, StorelessHandler] = {
@@ -111,6 +113,7 @@ def build_parser() -> ArgumentParser:
     team_commands.add_commands(command)
     bundle_commands.add_commands(command)
     qdpx_commands.add_commands(command)
+    sync_commands.add_commands(command)
     return parser
 
 

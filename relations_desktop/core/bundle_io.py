@@ -11,7 +11,7 @@ import io
 import os
 import tarfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +34,10 @@ from relations_desktop.core.errors import InvalidInput, RelationsError
 from relations_desktop.core.fsutil import PRIVATE_FILE_MODE, sync_dir
 from relations_desktop.core.team import signature_key_id
 
-Producer = Callable[[], bytes]
+Entries = Iterable[tuple[str, bytes]]
+OnManifest = Callable[[dict[str, Any], str], None]
+OnEntry = Callable[[str, bytes], None]
+MAX_OPEN_ENTRY_BYTES = 512 * 1024 * 1024  # an entry handed to the merger whole
 
 
 @dataclass(frozen=True)
@@ -52,54 +55,76 @@ class VerifyResult:
 
 
 # ------------------------------------------------------------- sealing I/O
-class _Spool:
-    """Where ``tarfile`` writes; the age encryptor drains it."""
-
-    def __init__(self) -> None:
-        self.buffer = bytearray()
-
-    def write(self, data: bytes) -> int:
-        self.buffer += data
-        return len(data)
-
-
 class _TarReader(io.RawIOBase):
-    """A readable tar stream, made one entry at a time as it is read."""
+    """A readable POSIX tar stream, made one entry at a time as it is read.
 
-    def __init__(self, entries: Sequence[tuple[str, Producer]]) -> None:
-        self._spool = _Spool()
-        self._steps = self._run(entries)
-        self._done = False
+    Headers come from the standard library (``TarInfo.tobuf``, PAX format); the stream
+    around them is the plain tar framing: each file padded to 512-byte blocks, two zero
+    blocks at the end, the whole padded to tar's 10,240-byte record, as ``tarfile``'s
+    own ``w|`` mode writes it, but without copying every byte through a buffer.
+    """
 
-    def _run(self, entries: Sequence[tuple[str, Producer]]) -> Iterator[None]:
+    def __init__(self, entries: Entries) -> None:
+        self._pieces = self._run(entries)
+        self._current = memoryview(b"")
+
+    @staticmethod
+    def _run(entries: Entries) -> Iterator[bytes]:
         created = int(datetime.now(UTC).timestamp())
-        with tarfile.open(fileobj=self._spool, mode="w|", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
-            for name, produce in entries:
-                data = produce()
-                info = tarfile.TarInfo(name)
-                info.size, info.mtime, info.mode = len(data), created, 0o600
-                tar.addfile(info, io.BytesIO(data))
-                yield
-        yield
+        total = 0
+        for name, data in entries:
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(data), created, 0o600
+            header = info.tobuf(tarfile.PAX_FORMAT, tarfile.ENCODING, "surrogateescape")
+            padding = -len(data) % tarfile.BLOCKSIZE
+            total += len(header) + len(data) + padding
+            yield header
+            yield data
+            if padding:
+                yield tarfile.NUL * padding
+        total += 2 * tarfile.BLOCKSIZE
+        yield tarfile.NUL * (2 * tarfile.BLOCKSIZE + (-total % tarfile.RECORDSIZE))
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, target: Any) -> int:
         view = memoryview(target).cast("B")
-        while len(self._spool.buffer) < len(view) and not self._done:
-            try:
-                next(self._steps)
-            except StopIteration:
-                self._done = True
-        count = min(len(view), len(self._spool.buffer))
-        view[:count] = self._spool.buffer[:count]
-        del self._spool.buffer[:count]
-        return count
+        filled = 0
+        while filled < len(view):
+            if not self._current:
+                piece = next(self._pieces, None)
+                if piece is None:
+                    break
+                self._current = memoryview(piece)
+                continue
+            count = min(len(view) - filled, len(self._current))
+            view[filled : filled + count] = self._current[:count]
+            self._current = self._current[count:]
+            filled += count
+        return filled
 
 
-def write_age(out: Path, entries: Sequence[tuple[str, Producer]], recipients: list[str]) -> None:
-    """Encrypt the tar stream to ``out`` via a temporary name, renamed only when complete."""
+class _HashingSink(io.RawIOBase):
+    """The bundle file, hashed and counted as age writes it."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw, self.hasher, self.size = raw, hashlib.sha256(), 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        self._raw.write(view)
+        self.hasher.update(view)
+        self.size += len(view)
+        return len(view)
+
+
+def write_age(out: Path, entries: Entries, recipients: list[str]) -> tuple[int, str]:
+    """Encrypt the tar stream to ``out`` via a temporary name, renamed only when complete;
+    returns the file's size and SHA-256."""
     parsed = [pyrage.x25519.Recipient.from_str(r) for r in recipients]
     tmp = out.with_name(f".{out.name}.partial")
     with contextlib.suppress(FileNotFoundError):
@@ -109,10 +134,11 @@ def write_age(out: Path, entries: Sequence[tuple[str, Producer]], recipients: li
     except OSError as exc:
         raise InvalidInput(f"Cannot write {out}: {exc.strerror or exc}.") from exc
     try:
-        with os.fdopen(fd, "wb") as sink, io.BufferedReader(_TarReader(entries), CHUNK) as tar:
+        with os.fdopen(fd, "wb") as raw, io.BufferedReader(_TarReader(entries), CHUNK) as tar:
+            sink = _HashingSink(raw)
             pyrage.encrypt_io(tar, sink, parsed)
-            sink.flush()
-            os.fsync(sink.fileno())
+            raw.flush()
+            os.fsync(raw.fileno())
         tmp.replace(out)
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
@@ -121,6 +147,7 @@ def write_age(out: Path, entries: Sequence[tuple[str, Producer]], recipients: li
             raise InvalidInput(f"Cannot write {out}: {exc.strerror or exc}.") from exc
         raise
     sync_dir(out.parent)
+    return sink.size, sink.hasher.hexdigest()
 
 
 # ----------------------------------------------------------- verifying I/O
@@ -190,9 +217,16 @@ def _decrypt_refusal(error: BaseException) -> RelationsError:
     return refuse(f"it is damaged or truncated (decryption failed: {str(error)[:120]})")
 
 
-def check_stream(plain: _DecryptedStream, roster: dict[str, tuple[str, str]]) -> VerifyResult:
+def check_stream(
+    plain: _DecryptedStream,
+    roster: dict[str, tuple[str, str]],
+    on_manifest: OnManifest | None = None,
+    on_entry: OnEntry | None = None,
+) -> VerifyResult:
+    """Check everything; hand the manifest and each entry whose hash matched to the
+    callbacks (opening), which must keep what they do undone until the caller commits."""
     try:
-        result = _check_tar(plain, roster)
+        result = _check_tar(plain, roster, on_manifest, on_entry)
         # The tar ends before the age stream does (record padding): drain it, so that age
         # authenticates every byte and a truncated or altered tail is refused too.
         trailing = 0
@@ -209,13 +243,26 @@ def check_stream(plain: _DecryptedStream, roster: dict[str, tuple[str, str]]) ->
     return result
 
 
-def _check_tar(plain: _DecryptedStream, roster: dict[str, tuple[str, str]]) -> VerifyResult:
+def _check_tar(
+    plain: _DecryptedStream,
+    roster: dict[str, tuple[str, str]],
+    on_manifest: OnManifest | None,
+    on_entry: OnEntry | None,
+) -> VerifyResult:
     with tarfile.open(fileobj=plain, mode="r|") as tar:
         members: Iterator[tarfile.TarInfo] = iter(tar)
         manifest_data = _read_small(tar, next(members, None), MANIFEST_NAME, MAX_MANIFEST_BYTES)
         signature = _read_small(tar, next(members, None), SIGNATURE_NAME, MAX_SIGNATURE_BYTES)
         signer, signer_id = _check_signature(manifest_data, signature, roster)
         manifest = parse_manifest(manifest_data)
+        claimed = manifest["researcher"].get("signing_key_id")
+        if claimed != signer_id:
+            raise refuse(
+                f"its manifest names signing key {str(claimed)[:20]!r} but key {signer_id} "
+                "signed it"
+            )
+        if on_manifest is not None:
+            on_manifest(manifest, signer)
         promised = {e["path"]: (e["size"], e["sha256"]) for e in manifest["files"]}
         seen: set[str] = set()
         for info in members:
@@ -229,17 +276,24 @@ def _check_tar(plain: _DecryptedStream, roster: dict[str, tuple[str, str]]) -> V
                 raise refuse(
                     f"the entry {info.name!r} is {info.size} bytes; the manifest says {size}"
                 )
+            if on_entry is not None and size > MAX_OPEN_ENTRY_BYTES:
+                raise refuse(f"the entry {info.name!r} is too large to open ({size} bytes)")
             handle = tar.extractfile(info)
             assert handle is not None
             hasher, got = hashlib.sha256(), 0
+            kept: list[bytes] | None = [] if on_entry is not None else None
             while block := handle.read(min(CHUNK, size - got + 1)):
                 got += len(block)
                 if got > size:
                     raise refuse(f"the entry {info.name!r} is larger than the manifest says")
                 hasher.update(block)
+                if kept is not None:
+                    kept.append(block)
             if got != size or hasher.hexdigest() != digest:
                 raise refuse(f"the entry {info.name!r} does not match its SHA-256 in the manifest")
             seen.add(info.name)
+            if on_entry is not None and kept is not None:
+                on_entry(info.name, b"".join(kept))
         missing = sorted(set(promised) - seen)
         if missing:
             raise refuse(f"{len(missing)} file(s) in the manifest are missing ({missing[0]!r}…)")

@@ -7,22 +7,26 @@ member and to the sealing researcher, holding a tar stream (``tarfile`` mode ``w
 tar is produced piece by piece as age reads it, so only one data file is ever in memory.
 ``verify`` decrypts with this store's identity (``pyrage.decrypt_io`` in a thread,
 feeding a pipe that ``tarfile`` reads in mode ``r|``), checks the signature against the
-roster and every entry against the signed manifest, and writes nothing anywhere.
+roster and every entry against the signed manifest, and writes nothing anywhere; ``open``
+does the same and hands each checked entry to the merger (core/bundle_merge.py), whose
+transaction is committed only when the whole bundle checked out.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import uuid
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import pyrage
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from relations_desktop.core.bundle_content import BundleContent
 from relations_desktop.core.bundle_format import (
     BUNDLE_FORMAT,
     MANIFEST_NAME,
@@ -30,30 +34,29 @@ from relations_desktop.core.bundle_format import (
     SIGNATURE_NAME,
     json_bytes,
 )
-from relations_desktop.core.bundle_io import (
-    Decrypted,
-    Producer,
-    VerifyResult,
-    check_stream,
-    write_age,
-)
-from relations_desktop.core.errors import InvalidInput, RelationsError
-from relations_desktop.core.export.transcript_formats import pseudonymised
+from relations_desktop.core.bundle_io import Decrypted, VerifyResult, check_stream, write_age
+from relations_desktop.core.errors import Cancelled, InvalidInput, RelationsError
+from relations_desktop.core.fsutil import make_private_dir
 from relations_desktop.core.review import IdentifiersUnresolved
 from relations_desktop.core.store.models import (
-    Encounter,
-    Fieldnote,
-    Participant,
-    Recording,
+    OutboxBundle,
+    ReceivedBundle,
     Researcher,
     ResearcherKey,
-    Transcript,
 )
 from relations_desktop.core.team import key_id
 
 if TYPE_CHECKING:
-    from relations_desktop.core.pseudonyms import Replacer
+    from relations_desktop.core.bundle_merge import MergeSummary
     from relations_desktop.core.services import StoreService
+
+
+OUTBOX_DIR = "outbox"
+AUDIO_PREFIX = "data/audio/"
+# JSON entries (transcripts above all) cost far more to make than to keep: up to this
+# much is kept from the hashing pass for the writing pass. Audio chunks are only read,
+# so they are read again; memory stays bounded whatever the bundle's size.
+KEEP_BETWEEN_PASSES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -63,18 +66,59 @@ class SealResult:
     recipients: int
     files: int
     counts: dict[str, int]
+    size: int
+    sha256: str
+    in_outbox: bool
+    since: str | None
+    audio_withheld: list[str]
+
+
+@dataclass(frozen=True)
+class OutboxRecord:
+    bundle_id: str
+    path: str
+    in_outbox: bool
+    size: int
+    sha256: str
+    sealed_at: datetime
+    since: datetime | None
+    with_audio: bool
+    counts: dict[str, Any]
+    present: bool  # the file is still where it was written
+
+
+class NothingToSeal(RelationsError):
+    """``--since-last`` found nothing changed since the last bundle."""
+
+    exit_code = 1
 
 
 class BundleService:
     def __init__(self, store: StoreService) -> None:
         self._store = store
 
-    # ------------------------------------------------------------------ seal
-    def seal(self, out: Path, encounter_ids: Sequence[str] | None = None) -> SealResult:
-        """Seal the given sessions (all when none) into ``out``; see the module docstring.
+    @property
+    def outbox_dir(self) -> Path:
+        return self._store.store_dir / OUTBOX_DIR
 
-        Refused with nothing written: an empty roster, an unknown session, or likely
-        identifiers in the scope that nobody has reviewed.
+    # ------------------------------------------------------------------ seal
+    def seal(
+        self,
+        out: Path | None = None,
+        encounter_ids: Sequence[str] | None = None,
+        *,
+        since_last: bool = False,
+        with_audio: bool = False,
+        progress: Callable[[float], None] | None = None,
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> SealResult:
+        """Seal the given sessions (all when none; with ``since_last`` only those changed
+        since the last bundle) into ``out``, or into the outbox when ``out`` is None.
+
+        Refused with nothing written: an empty roster, an unknown session, nothing new
+        (``since_last``), or likely identifiers in the scope that nobody has reviewed.
+        ``progress`` gets the fraction written; ``cancelled`` returning True stops the seal
+        (:class:`Cancelled`), leaving no file behind.
         """
         members = self._store.team.list_members()
         if not members:
@@ -85,53 +129,132 @@ class BundleService:
         scope = list(dict.fromkeys(e.strip() for e in encounter_ids)) if encounter_ids else None
         for encounter_id in scope or ():
             self._store.get_encounter(encounter_id)  # NotFound for an unknown id
-        self._check_reviewed(scope)
+        since = self.last_sealed_at() if since_last else None
+        content = BundleContent(self._store, scope, since, with_audio)
+        if since is not None and content.empty:
+            raise NothingToSeal(
+                f"Nothing has changed since the last bundle (sealed {since:%Y-%m-%d %H:%M} UTC); "
+                "no bundle was sealed."
+            )
+        scope_ids = [e["id"] for e in content.encounters] if since is not None else scope
+        self._check_reviewed(scope_ids)
         keys = self._store.team.my_keys()
         recipients = sorted({m.age_recipient for m in members} | {keys.age_recipient})
-        files, counts = self._collect(scope)
         listed: list[dict[str, Any]] = []
         expected: dict[str, str] = {}
-        for name, produce in files:
-            data = produce()
+        kept: dict[str, bytes] = {}  # made once, written as they are (within a budget)
+        budget = KEEP_BETWEEN_PASSES
+        for name, data in content.entries():
             expected[name] = hashlib.sha256(data).hexdigest()
             listed.append({"path": name, "size": len(data), "sha256": expected[name]})
+            if not name.startswith(AUDIO_PREFIX) and len(data) <= budget:
+                kept[name] = data
+                budget -= len(data)
         with self._store._session() as session:
             me = session.get(Researcher, self._store.researcher_id)
             name = me.name if me is not None else "Researcher"
         bundle_id = str(uuid.uuid4())
+        sealed_at = datetime.now(UTC)
+        since_text = since.isoformat(timespec="seconds") if since is not None else None
         manifest = {
             "format": BUNDLE_FORMAT,
             "schema_revision": SCHEMA_REVISION,
             "bundle_id": bundle_id,
-            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "created_at": sealed_at.isoformat(timespec="seconds"),
             "researcher": {
                 "id": self._store.researcher_id,
                 "name": name,
                 "signing_key_id": keys.signing_key_id,
             },
-            "scope": scope or "all",
-            "counts": counts,
+            "scope": scope_ids if scope_ids is not None else "all",
+            "since": since_text,
+            "with_audio": with_audio,
+            "audio_withheld": sorted(content.audio_withheld),
+            "counts": content.counts,
             "files": listed,
         }
         manifest_data = json_bytes(manifest)
         signature = self._store.team.sign(
             manifest_data, f"{BUNDLE_FORMAT} v{SCHEMA_REVISION} id={bundle_id}"
         )
-        entries: list[tuple[str, Producer]] = [
-            (MANIFEST_NAME, lambda: manifest_data),
-            (SIGNATURE_NAME, lambda: signature),
-            *((n, _checked(n, p, expected[n])) for n, p in files),
-        ]
-        write_age(out.expanduser(), entries, recipients)
+        in_outbox = out is None
+        if out is None:
+            make_private_dir(self.outbox_dir)
+            target = self.outbox_dir / f"{bundle_id}.age"
+        else:
+            target = out.expanduser()
+        size, digest = write_age(
+            target,
+            [
+                (MANIFEST_NAME, manifest_data),
+                (SIGNATURE_NAME, signature),
+                *_checked(content.entries(kept), expected, progress, cancelled),
+            ],
+            recipients,
+        )
+        with self._store._session() as session:
+            session.add(
+                OutboxBundle(
+                    id=bundle_id,
+                    path=str(target.resolve()),
+                    in_outbox=in_outbox,
+                    size=size,
+                    sha256=digest,
+                    sealed_at=sealed_at,
+                    since=since,
+                    with_audio=with_audio,
+                    scope={"encounters": scope_ids},
+                    counts=content.counts,
+                    created_by=self._store.researcher_id,
+                )
+            )
         self._store.audit(
             "bundle_sealed",
             "bundle",
             bundle_id,
-            path=str(out),
+            path=str(target),
             recipients=len(recipients),
-            counts=counts,
+            counts=content.counts,
+            with_audio=with_audio,
         )
-        return SealResult(str(out), bundle_id, len(recipients), len(listed), counts)
+        return SealResult(
+            str(target),
+            bundle_id,
+            len(recipients),
+            len(listed),
+            content.counts,
+            size,
+            digest,
+            in_outbox,
+            since_text,
+            sorted(content.audio_withheld),
+        )
+
+    def last_sealed_at(self) -> datetime | None:
+        with self._store._session() as session:
+            return session.scalar(select(func.max(OutboxBundle.sealed_at)))
+
+    def outbox(self) -> list[OutboxRecord]:
+        """Every bundle sealed here, newest first."""
+        with self._store._session() as session:
+            rows = session.scalars(
+                select(OutboxBundle).order_by(OutboxBundle.sealed_at.desc(), OutboxBundle.id)
+            )
+            return [
+                OutboxRecord(
+                    bundle_id=r.id,
+                    path=r.path,
+                    in_outbox=r.in_outbox,
+                    size=r.size,
+                    sha256=r.sha256,
+                    sealed_at=r.sealed_at,
+                    since=r.since,
+                    with_audio=r.with_audio,
+                    counts=dict(r.counts),
+                    present=Path(r.path).is_file(),
+                )
+                for r in rows
+            ]
 
     def _check_reviewed(self, scope: list[str] | None) -> None:
         open_items = self._store.review.unresolved(scope)
@@ -148,95 +271,33 @@ class BundleService:
             "Nothing was written."
         )
 
-    def _collect(
-        self, scope: list[str] | None
-    ) -> tuple[list[tuple[str, Producer]], dict[str, int]]:
-        """The data files, each a function making its bytes (called once to hash, once to
-        write), and the counts that go in the manifest."""
-        store = self._store
-        replacer = store.pseudonyms.replacer()
-        excluded = store.consent.excluded_participant_ids()
-        with store._session() as session:
-            query = select(Encounter).order_by(Encounter.date, Encounter.id)
-            if scope is not None:
-                query = query.where(Encounter.id.in_(scope))
-            encounters = [_encounter(e, replacer, excluded) for e in session.scalars(query)]
-            ids = [e["id"] for e in encounters]
-            notes = [
-                _fieldnote(n, replacer, excluded)
-                for n in session.scalars(
-                    select(Fieldnote)
-                    .where(Fieldnote.encounter_id.in_(ids))
-                    .order_by(Fieldnote.created_at, Fieldnote.id)
-                )
-            ]
-            transcript_ids = list(
-                session.scalars(
-                    select(Transcript.id)
-                    .join(Recording, Recording.id == Transcript.recording_id)
-                    .where(Recording.encounter_id.in_(ids))
-                    .order_by(Transcript.created_at, Transcript.id)
-                )
-            )
-            people_query = select(Participant).order_by(Participant.id)
-            if scope is not None:
-                wanted = {p for e in encounters for p in e["participant_ids"]}
-                wanted |= {p for n in notes for p in n["participant_ids"]}
-                people_query = people_query.where(Participant.id.in_(wanted))
-            people_ids = [p.id for p in session.scalars(people_query) if p.id not in excluded]
-
-        def participants() -> bytes:
-            return json_bytes([self._participant(pid) for pid in people_ids])
-
-        def transcript(transcript_id: str) -> Producer:
-            def produce() -> bytes:
-                record = store.transcripts.without_withdrawn(store.transcripts.get(transcript_id))
-                return json_bytes(asdict(pseudonymised(record, replacer)))
-
-            return produce
-
-        files: list[tuple[str, Producer]] = [
-            ("data/participants.json", participants),
-            ("data/encounters.json", lambda: json_bytes(encounters)),
-            ("data/fieldnotes.json", lambda: json_bytes(notes)),
-            *((f"data/transcripts/{t}.json", transcript(t)) for t in transcript_ids),
-        ]
-        counts = {
-            "participants": len(people_ids),
-            "encounters": len(encounters),
-            "fieldnotes": len(notes),
-            "transcripts": len(transcript_ids),
-        }
-        return files, counts
-
-    def _participant(self, participant_id: str) -> dict[str, Any]:
-        state = self._store.consent.state(participant_id)
-        with self._store._session() as session:
-            p = session.get(Participant, participant_id)
-            assert p is not None
-            return {
-                "id": p.id,
-                "pseudonym": p.pseudonym,
-                "role": p.role_label,
-                "region": p.region,
-                "kind": p.kind.value,
-                "age_band": p.age_band,
-                "sector": p.sector,
-                "on_ost": p.on_ost,
-                "site_id": p.site_id,
-                "family_id": p.family_id,
-                "consent": {
-                    "decisions": state.decisions,
-                    "missing": list(state.missing),
-                    "withdrawn_scope": state.withdrawn_scope,
-                    "withdrawn_on": state.withdrawn_on,
-                    "summary": state.summary,
-                },
-            }
-
-    # ---------------------------------------------------------------- verify
+    # ------------------------------------------------------- verify and open
     def verify(self, path: Path) -> VerifyResult:
         """Decrypt (streamed), check signature, manifest and every entry; write nothing."""
+        with self._opened(path) as (plain, roster):
+            return check_stream(plain, roster)
+
+    def open(self, path: Path) -> tuple[VerifyResult, MergeSummary]:
+        """Verify the bundle and merge it into this store in one transaction, committed
+        only when every check passed to the bundle's last byte (docs/team-inbox.md)."""
+        from relations_desktop.core.bundle_merge import Merger
+
+        merger = Merger(self._store, str(path))
+        opened = self._opened(path)
+        try:
+            with opened as (plain, roster):
+                result = check_stream(plain, roster, merger.begin, merger.add)
+        except BaseException:
+            merger.abort()
+            raise
+        return result, merger.commit(sha256=opened.sha256)
+
+    def opened_file_hashes(self) -> set[str]:
+        """SHA-256 of every bundle file opened here (the inbox skips them)."""
+        with self._store._session() as session:
+            return set(session.scalars(select(ReceivedBundle.sha256)))
+
+    def _opened(self, path: Path) -> _Opened:
         roster = {
             key_id(m.signing_key): (m.name, m.signing_key)
             for m in self._store.team.list_members()
@@ -251,50 +312,76 @@ class BundleService:
             if row is None:
                 raise InvalidInput("This store has no age identity yet (keys show makes it).")
             identity = pyrage.x25519.Identity.from_str(row.age_identity)
+        return _Opened(path, identity, roster)
+
+
+class _Opened:
+    """The decrypted stream of a bundle file and the roster to check it with."""
+
+    def __init__(self, path: Path, identity: Any, roster: dict[str, tuple[str, str]]) -> None:
+        self._path, self._identity, self._roster = path.expanduser(), identity, roster
+
+    @property
+    def sha256(self) -> str:
+        return self._source.hasher.hexdigest()
+
+    def __enter__(self) -> tuple[Any, dict[str, tuple[str, str]]]:
+        if self._path.is_dir():
+            raise InvalidInput(f"{self._path} is a folder, not a bundle file.")
         try:
-            source = path.expanduser().open("rb")
+            self._source = _HashingReader(self._path.open("rb"))
         except OSError as exc:
-            raise InvalidInput(f"Cannot read {path}: {exc.strerror or exc}.") from exc
-        with source, Decrypted(source, identity) as plain:
-            return check_stream(plain, roster)
+            raise InvalidInput(f"Cannot read {self._path}: {exc.strerror or exc}.") from exc
+        self._decrypted = Decrypted(self._source, self._identity)  # type: ignore[arg-type]
+        try:
+            plain = self._decrypted.__enter__()
+        except BaseException:
+            self._source.close()
+            raise
+        return plain, self._roster
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._decrypted.__exit__(*exc)
+        finally:
+            self._source.close()
 
 
-# -------------------------------------------------------------------- data
-def _encounter(e: Encounter, replacer: Replacer, excluded: set[str]) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "type": e.encounter_type.value,
-        "title": replacer.apply(e.title),
-        "date": e.date.isoformat(),
-        "site_id": e.site_id,
-        "summary": replacer.apply(e.summary),
-        "participant_ids": sorted(p.id for p in e.participants if p.id not in excluded),
-        "updated_at": e.updated_at.isoformat(),
-    }
+class _HashingReader(io.RawIOBase):
+    """The bundle file, hashed as age reads it (so the inbox knows it was opened)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw, self.hasher = raw, hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        count = self._raw.readinto(target)  # type: ignore[attr-defined]
+        if count:
+            self.hasher.update(memoryview(target)[:count])
+        return int(count or 0)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
-def _fieldnote(n: Fieldnote, replacer: Replacer, excluded: set[str]) -> dict[str, Any]:
-    return {
-        "id": n.id,
-        "encounter_id": n.encounter_id,
-        "kind": n.kind.value,
-        "title": replacer.apply(n.title),
-        "body": replacer.apply(n.body),
-        "offset_seconds": n.offset_seconds,
-        "recording_id": n.recording_id,
-        "tags": [t.name for t in n.tags],
-        "participant_ids": sorted(p.id for p in n.participants if p.id not in excluded),
-        "updated_at": n.updated_at.isoformat(),
-    }
-
-
-def _checked(name: str, produce: Producer, digest: str) -> Producer:
-    def again() -> bytes:
-        data = produce()
-        if hashlib.sha256(data).hexdigest() != digest:
+def _checked(
+    entries: Iterator[tuple[str, bytes]],
+    expected: dict[str, str],
+    progress: Callable[[float], None] | None,
+    cancelled: Callable[[], bool],
+) -> Iterator[tuple[str, bytes]]:
+    """The second pass over the entries, each checked against the hash the manifest
+    already promises: a store changed in between fails the seal (nothing is kept)."""
+    for done, (name, data) in enumerate(entries, start=1):
+        if cancelled():
+            raise Cancelled("Sealing was cancelled; no bundle was written.")
+        if expected.get(name) != hashlib.sha256(data).hexdigest():
             raise RelationsError(
                 f"The store changed while sealing ({name}); nothing was written. Seal again."
             )
-        return data
-
-    return again
+        yield name, data
+        if progress is not None:
+            progress(done / len(expected))

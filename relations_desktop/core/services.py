@@ -31,6 +31,7 @@ from relations_desktop.core.errors import (
     WrongPassphrase,
 )
 from relations_desktop.core.fsutil import make_private, make_private_dir
+from relations_desktop.core.inbox import InboxService
 from relations_desktop.core.pseudonyms import PseudonymService
 from relations_desktop.core.quotes import QuoteService
 from relations_desktop.core.recordings import RecordingService
@@ -65,6 +66,7 @@ from relations_desktop.core.store.models import (
     Site,
     Tag,
 )
+from relations_desktop.core.sync import SyncService
 from relations_desktop.core.team import TeamService
 from relations_desktop.core.transcription.jobs import TranscriptionService
 from relations_desktop.core.transcripts import TranscriptService
@@ -93,6 +95,8 @@ class StoreService:
         self.quotes = QuoteService(self)
         self.team = TeamService(self)
         self.bundles = BundleService(self)
+        self.sync = SyncService(self)
+        self.inbox = InboxService(self)
         self._attach(key)
 
     # ----------------------------------------------------------------- lifecycle

@@ -70,3 +70,27 @@ def test_verify_of_a_missing_file_is_one_line(run: Cli, tmp_path: Path) -> None:
     code, _, err = run("bundle", "verify", str(tmp_path / "absent.bundle"))
     assert code == 2
     assert "Cannot read" in one_line_error(err)
+
+
+def test_seal_without_out_goes_to_the_outbox_and_since_last_says_when_nothing_changed(
+    run: Cli, store_dir: Path
+) -> None:
+    _team(run)
+    run.ok("encounter", "add", "--type", "home-visit", "--title", "Kitchen")
+    text = run.ok("bundle", "seal", "--since-last")
+    assert "in the outbox" in text
+    (bundle,) = (store_dir / "outbox").glob("*.age")
+    listed = run.ok("bundle", "outbox")
+    assert bundle.stem in listed and "outbox" in listed
+    code, _, err = run("bundle", "seal", "--since-last")
+    assert code == 1
+    assert "Nothing has changed since the last bundle" in one_line_error(err)
+    assert len(list((store_dir / "outbox").glob("*.age"))) == 1
+
+
+def test_open_refuses_a_folder_and_a_missing_file(run: Cli, tmp_path: Path) -> None:
+    _team(run)
+    for target in (tmp_path, tmp_path / "absent.bundle"):
+        code, _, err = run("bundle", "open", str(target))
+        assert code == 2
+        assert "Nothing" in one_line_error(err) or "Cannot read" in err or "folder" in err

@@ -142,10 +142,15 @@ def test_a_roster_member_opens_the_bundle_with_the_real_tools(
     )
     assert checked.returncode == 0, checked.stderr
     assert manifest["counts"] == {
+        "sites": 0,
+        "families": 0,
         "participants": 1,
         "encounters": 1,
+        "recordings": 1,
+        "audio_chunks": 0,
         "fieldnotes": 1,
         "transcripts": 1,
+        "withdrawals": 1,
     }
 
 
@@ -166,7 +171,7 @@ def test_nothing_in_the_bundle_holds_a_real_name_or_withdrawn_words(
 def test_verify_reports_what_is_inside(service: StoreService, sealed: Path) -> None:
     got = service.bundles.verify(sealed)
     assert got.researcher_name == "Ann" and got.signer == "Ann"
-    assert got.counts["transcripts"] == 1 and got.files == 4
+    assert got.counts["transcripts"] == 1 and got.files == 8
 
 
 def test_sealing_again_gives_the_same_data_files(
@@ -318,7 +323,11 @@ def craft(
             "schema_revision": 1,
             "bundle_id": str(uuid.uuid4()),
             "created_at": "2026-11-30T10:00:00+00:00",
-            "researcher": {"id": "r", "name": "Ann"},
+            "researcher": {
+                "id": "r",
+                "name": "Ann",
+                "signing_key_id": service.team.my_keys().signing_key_id,
+            },
             "counts": {},
             "files": files,
         }

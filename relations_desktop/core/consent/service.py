@@ -16,6 +16,7 @@ from relations_desktop.core.consent import certificate as cert
 from relations_desktop.core.consent.forms import (
     FormItem,
     FormTemplate,
+    Governs,
     read_template_file,
     template_from_json,
 )
@@ -32,6 +33,7 @@ from relations_desktop.core.errors import ConsentRequired, InvalidInput, NotFoun
 from relations_desktop.core.resources import resource
 from relations_desktop.core.store.lookup import get_or_missing
 from relations_desktop.core.store.models import (
+    CarriedConsent,
     ConsentForm,
     ConsentMethod,
     ConsentParty,
@@ -612,6 +614,9 @@ def _state(
     rows = session.scalars(
         select(ConsentRecord).where(ConsentRecord.participant_id == participant.id)
     ).all()
+    carried = None if rows or extra else session.get(CarriedConsent, participant.id)
+    if carried is not None:
+        return _carried_state(participant, carried)
     facts = [
         RecordFacts(
             party=r.party.value,
@@ -627,6 +632,23 @@ def _state(
         label=_label(participant),
         kind=participant.kind.value,
         records=[*facts, *extra],
+        withdrawn_scope=participant.withdrawal_scope.value
+        if participant.withdrawal_scope
+        else None,
+        withdrawn_on=participant.withdrawn_on,
+    )
+
+
+def _carried_state(participant: Participant, carried: CarriedConsent) -> ConsentState:
+    """On the team side: the consent a bundle carried, for someone whose consent records
+    (signatures, certificates) stay in the researcher's store."""
+    decisions = {g.value: carried.decisions.get(g.value) for g in Governs}
+    return ConsentState(
+        participant_id=participant.id,
+        label=_label(participant),
+        kind=participant.kind.value,
+        decisions={k: v if isinstance(v, bool) else None for k, v in decisions.items()},
+        missing=tuple(str(m) for m in carried.missing),
         withdrawn_scope=participant.withdrawal_scope.value
         if participant.withdrawal_scope
         else None,

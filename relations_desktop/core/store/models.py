@@ -708,3 +708,116 @@ class TeamMember(Tracked, Base):
     role: Mapped[TeamRole] = mapped_column(_enum(TeamRole, "team_role"))
     age_recipient: Mapped[str] = mapped_column(String(100))
     signing_key: Mapped[str | None] = mapped_column(String(100), default=None)
+
+
+class OutboxBundle(Tracked, Base):
+    """A sealed bundle (the id is the bundle's own id). ``path`` is the age file: in the
+    store's ``outbox/`` folder unless the researcher sealed it elsewhere with ``--out``.
+    ``sealed_at`` is what ``seal --since-last`` compares record changes with."""
+
+    __tablename__ = "outbox_bundle"
+
+    path: Mapped[str] = mapped_column(Text)
+    in_outbox: Mapped[bool] = mapped_column(default=True)
+    size: Mapped[int] = mapped_column(default=0)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    sealed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    with_audio: Mapped[bool] = mapped_column(default=False)
+    scope: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class SyncTarget(Tracked, Base):
+    """Where outbox bundles go: a folder, or an SFTP server whose host key is pinned on
+    first use. ``secret`` (an SSH private key or a password) stays in the encrypted store."""
+
+    __tablename__ = "sync_target"
+
+    kind: Mapped[str] = mapped_column(String(20))  # "folder" | "sftp"
+    location: Mapped[str] = mapped_column(Text)  # the folder, or USER@HOST[:PORT]/PATH
+    host_key: Mapped[str] = mapped_column(Text, default="")  # "ssh-ed25519 AAAA…" once pinned
+    secret_kind: Mapped[str] = mapped_column(String(20), default="")  # "key" | "password"
+    secret: Mapped[str] = mapped_column(Text, default="")
+    enabled: Mapped[bool] = mapped_column(default=True)
+
+
+class Delivery(Tracked, Base):
+    """One bundle on its way to one target: its state, attempts and the next retry."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (UniqueConstraint("bundle_id", "target_id"),)
+
+    bundle_id: Mapped[str] = mapped_column(ForeignKey("outbox_bundle.id", ondelete="CASCADE"))
+    target_id: Mapped[str] = mapped_column(ForeignKey("sync_target.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    bytes_sent: Mapped[int] = mapped_column(default=0)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class ReceivedBundle(Tracked, Base):
+    """A bundle opened into this (team) store; the id is the bundle's id, so opening the
+    same bundle twice is recognised and does nothing."""
+
+    __tablename__ = "received_bundle"
+
+    researcher_id: Mapped[str] = mapped_column(String(36))
+    researcher_name: Mapped[str] = mapped_column(String(200), default="")
+    signer: Mapped[str] = mapped_column(String(200), default="")
+    sealed_at: Mapped[str] = mapped_column(String(40), default="")
+    source: Mapped[str] = mapped_column(Text, default="")
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)  # added/updated/… counts
+
+
+class MergeState(Base):
+    """What the last merged version of a record was, so that the next bundle can tell a
+    newer change (take it) from a true conflict (both sides changed since: keep both)."""
+
+    __tablename__ = "merge_state"
+
+    record_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    origin_researcher_id: Mapped[str] = mapped_column(String(36))
+    bundle_id: Mapped[str] = mapped_column(String(36))
+    incoming_sha256: Mapped[str] = mapped_column(String(64))  # the merged record's JSON
+    incoming_updated_at: Mapped[str] = mapped_column(String(40))
+    local_updated_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the row after merging
+
+
+class MergeConflict(Tracked, Base):
+    """A record changed both here and in a bundle since they last agreed: both versions
+    are kept until someone decides (``status`` open → kept-local | took-incoming)."""
+
+    __tablename__ = "merge_conflict"
+    __table_args__ = (Index("ix_merge_conflict_status", "status"),)
+
+    record_type: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[str] = mapped_column(String(36))
+    bundle_id: Mapped[str] = mapped_column(String(36))
+    researcher_name: Mapped[str] = mapped_column(String(200), default="")
+    incoming: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    local: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class CarriedConsent(Base):
+    """A participant's consent as a bundle carried it (team side): what each consent item
+    decided, so that quotes and archiving obey the researcher's consent records, which
+    themselves (signatures, certificates) never leave the researcher's store."""
+
+    __tablename__ = "carried_consent"
+
+    participant_id: Mapped[str] = mapped_column(
+        ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True
+    )
+    decisions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    missing: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    bundle_id: Mapped[str] = mapped_column(String(36))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
