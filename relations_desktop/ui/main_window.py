@@ -29,6 +29,7 @@ from relations_desktop.core.records import FieldnoteRecord
 from relations_desktop.ui.context import AppContext
 from relations_desktop.ui.dialogs.consent_forms import open_consent_forms
 from relations_desktop.ui.dialogs.new_passphrase import NewPassphraseDialog
+from relations_desktop.ui.dialogs.qdpx_export import EXPORT_KEYS, QdpxExportDialog
 from relations_desktop.ui.dialogs.researcher_profile import ResearcherProfileDialog
 from relations_desktop.ui.dialogs.settings import SettingsDialog
 from relations_desktop.ui.drafts import Drafts
@@ -37,6 +38,7 @@ from relations_desktop.ui.lock import IdleWatcher, LockScreen
 from relations_desktop.ui.messages import show_error
 from relations_desktop.ui.recording_monitor import Answer, RecordingMonitor, ask_stop_recording
 from relations_desktop.ui.recovered import Recovered, collect_recovered, show_recovered
+from relations_desktop.ui.sync_background import BackgroundSync
 from relations_desktop.ui.tasks import describe
 from relations_desktop.ui.transcript_menu import build_transcript_menu
 from relations_desktop.ui.transcription_bridge import TranscriptionBridge
@@ -51,6 +53,7 @@ from relations_desktop.ui.workspace import (
     REVIEW,
     SEARCH,
     SESSIONS,
+    TEAM,
     TRANSCRIPT,
     Workspace,
 )
@@ -67,6 +70,7 @@ class MainWindow(QMainWindow):
         self.service = context.service
         self.runner = context.runner
         self.workspace: Workspace | None = None
+        self.background_sync: BackgroundSync | None = None  # while unlocked
         self.dialog: QDialog | None = None
         self.drafts = Drafts(self.service, self.runner, self)
         self.drafts.note_saved.connect(self._draft_saved)
@@ -166,6 +170,9 @@ class MainWindow(QMainWindow):
         self.consent_forms_action = self._action(
             file_menu, "&Consent forms…", None, self.open_consent_forms
         )
+        self.qdpx_action = self._action(
+            file_menu, "&Export for analysis (REFI-QDA)…", EXPORT_KEYS, self.open_qdpx_export
+        )
         file_menu.addSeparator()
         self.quit_action = self._action(
             file_menu, "&Quit", "Ctrl+Q", self.close, data=False, app_wide=True
@@ -179,6 +186,7 @@ class MainWindow(QMainWindow):
         self._action(go, "&Audit log", "Ctrl+6", lambda: self._go(AUDIT))
         self._action(go, "Re&view identifiers", "Ctrl+7", lambda: self._go(REVIEW))
         self._action(go, "&Quotes", "Ctrl+8", lambda: self._go(QUOTES))
+        self._action(go, "&Team", "Ctrl+9", lambda: self._go(TEAM))
         self.find_action = self._action(go, "&Find in fieldnotes", "Ctrl+F", self._find)
         session = bar.addMenu("&Session")
         self.new_session_action = self._action(
@@ -265,9 +273,18 @@ class MainWindow(QMainWindow):
         self._set_data_actions(True)
         self.idle.start()
         self.bridge.start()  # queued transcriptions run in the background
+        self.background_sync = BackgroundSync(self.service, self.runner, self.workspace)
+        self.background_sync.status_message.connect(self._status)
+        self.background_sync.start(self.statusBar())  # sealed bundles go on to the targets
         self.runner.submit(
             collect_recovered, self.service, on_result=self._show_recovered, owner=self
         )
+
+    def _stop_sync(self) -> None:
+        """Before lock and close: a sync under way is cancelled, none starts again."""
+        if self.background_sync is not None:
+            self.background_sync.stop()
+            self.background_sync = None
 
     def _destroy_workspace(self) -> None:
         workspace, self.workspace = self.workspace, None
@@ -292,6 +309,7 @@ class MainWindow(QMainWindow):
             return
         self._locking = True
         self.idle.stop()
+        self._stop_sync()
         self._close_dialogs()
         self.workspace.stop_playback()  # playback reads the store: stop it first
         self.workspace.flush()
@@ -361,6 +379,14 @@ class MainWindow(QMainWindow):
 
     def open_consent_forms(self) -> None:
         self.dialog = open_consent_forms(self, self.context)
+
+    def open_qdpx_export(self) -> None:
+        dialog = QdpxExportDialog(self.service, self.runner, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.status_message.connect(self._status)
+        dialog.review_requested.connect(lambda: self._go(REVIEW))
+        self.dialog = dialog
+        dialog.open()
 
     def _profile_saved(self, _profile: object) -> None:
         self._status("Your researcher profile was saved")
@@ -433,6 +459,8 @@ class MainWindow(QMainWindow):
                 self.ask_stop(self._stop_answered)
             return
         if self.workspace is not None:
+            if self.background_sync is not None:
+                self.background_sync.cancel()  # the flush below must not wait for it
             self.workspace.stop_playback()
             self.workspace.flush()
             self.runner.wait_idle(10_000)
@@ -447,6 +475,7 @@ class MainWindow(QMainWindow):
             )
             return
         self.idle.stop()
+        self._stop_sync()
         self._close_dialogs()
         self._destroy_workspace()
         self.bridge.close()

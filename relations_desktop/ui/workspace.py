@@ -3,10 +3,11 @@
 The recording screen and the transcript editor are pages of their own, listed in the
 sidebar once opened. The register (sites and families), the study's profile report and
 the audit log come after them, then the review of identifiers (with the pseudonym
-register) and the quote bank, so the first pages keep their numbers and keys. The
-recording itself lives on in the :class:`RecordingMonitor` the main window owns, so a
-workspace built after unlock shows the running recording again; transcriptions go on
-in the core's queue, followed through the main window's :class:`TranscriptionBridge`.
+register), the quote bank and the team page, so the first pages keep their numbers and
+keys. The recording itself lives on in the :class:`RecordingMonitor` the main window
+owns, so a workspace built after unlock shows the running recording again;
+transcriptions go on in the core's queue, followed through the main window's
+:class:`TranscriptionBridge`.
 """
 
 from __future__ import annotations
@@ -43,10 +44,11 @@ from relations_desktop.ui.views.review_page import ReviewPage
 from relations_desktop.ui.views.search import SearchView
 from relations_desktop.ui.views.sessions import SessionsView
 from relations_desktop.ui.views.sites import SitesPanel
+from relations_desktop.ui.views.team_page import TeamPage
 from relations_desktop.ui.views.transcript_editor import TranscriptEditor
 
 (SESSIONS, PARTICIPANTS, SEARCH, RECORDING, TRANSCRIPT, REGISTER, PROFILE, AUDIT, REVIEW,
- QUOTES) = range(10)  # fmt: skip
+ QUOTES, TEAM) = range(11)  # fmt: skip
 PAGES = (
     ("Sessions", "Ctrl+1"),
     ("Participants", "Ctrl+2"),
@@ -58,6 +60,7 @@ PAGES = (
     ("Audit log", "Ctrl+6"),
     ("Review", "Ctrl+7"),
     ("Quotes", "Ctrl+8"),
+    ("Team", "Ctrl+9"),
 )
 
 
@@ -132,8 +135,10 @@ class Workspace(QWidget):
         self.audit = AuditLogView(service, runner)
         self._review: ReviewPage | None = None  # built when first shown
         self._quotes: QWidget | None = None
+        self._team: TeamPage | None = None
         self.review_slot = PageSlot("reviewSlot")
         self.quotes_slot = PageSlot("quotesSlot")
+        self.team_slot = PageSlot("teamSlot")
         self.pages = QStackedWidget(self)
         self.pages.setObjectName("pages")
         views = (
@@ -151,6 +156,7 @@ class Workspace(QWidget):
             view.status_message.connect(self.status_message)
         self.pages.addWidget(self.review_slot)
         self.pages.addWidget(self.quotes_slot)
+        self.pages.addWidget(self.team_slot)
         self.sessions.note_editor.save_failed.connect(self.save_failed)
         self.transcript.save_failed.connect(self.save_failed)
         self.transcript.back_requested.connect(self.show_session_recording)
@@ -217,6 +223,8 @@ class Workspace(QWidget):
             self.review.refresh()
         elif page == QUOTES:
             call_if_any(self.quotes, "refresh")
+        elif page == TEAM:
+            self.team.refresh()
 
     # ------------------------------------------- review and quotes (built lazily)
     @property
@@ -245,6 +253,17 @@ class Workspace(QWidget):
             self.quotes_slot.set_view(view)
             self._quotes = view
         return self._quotes
+
+    @property
+    def team(self) -> TeamPage:
+        """Keys and roster, and the outbox of sealed bundles."""
+        if self._team is None:
+            page = TeamPage(self.service, self.runner)
+            page.status_message.connect(self.status_message)
+            page.review_requested.connect(lambda: self.show_page(REVIEW))
+            self.team_slot.set_view(page)
+            self._team = page
+        return self._team
 
     def new_session(self) -> None:
         self.show_page(SESSIONS)
@@ -316,6 +335,7 @@ class Workspace(QWidget):
         self.register.flush()
         call_if_any(self._review, "flush")
         call_if_any(self._quotes, "flush")
+        call_if_any(self._team, "flush")
 
     def stop_playback(self) -> None:
         """Playback reads the store: it must stop before the store is locked."""
@@ -360,5 +380,6 @@ class Workspace(QWidget):
             view.wipe()
         call_if_any(self._review, "wipe")
         call_if_any(self._quotes, "wipe")
+        call_if_any(self._team, "wipe")
         self.project_label.clear()
         self.researcher_label.clear()

@@ -305,7 +305,7 @@ def test_review_and_quotes_are_pages_after_the_others(
     window = make_window()
     workspace = window.workspace
     names = [workspace.nav.item(i).text() for i in range(workspace.nav.count())]
-    assert names[AUDIT:] == ["Audit log", "Review", "Quotes"]
+    assert names[AUDIT:] == ["Audit log", "Review", "Quotes", "Team"]
     assert workspace._review is None and workspace._quotes is None  # built when first shown
     qtbot.keyClick(window, Qt.Key.Key_6, CTRL)
     assert workspace.current_page == AUDIT
