@@ -67,6 +67,7 @@ class _TarReader(io.RawIOBase):
     def __init__(self, entries: Entries) -> None:
         self._pieces = self._run(entries)
         self._current = memoryview(b"")
+        self.error: BaseException | None = None  # what stopped the entries, for the caller
 
     @staticmethod
     def _run(entries: Entries) -> Iterator[bytes]:
@@ -93,7 +94,11 @@ class _TarReader(io.RawIOBase):
         filled = 0
         while filled < len(view):
             if not self._current:
-                piece = next(self._pieces, None)
+                try:
+                    piece = next(self._pieces, None)
+                except BaseException as exc:  # pyrage would wrap it in an EncryptError
+                    self.error = exc
+                    raise
                 if piece is None:
                     break
                 self._current = memoryview(piece)
@@ -134,9 +139,15 @@ def write_age(out: Path, entries: Entries, recipients: list[str]) -> tuple[int, 
     except OSError as exc:
         raise InvalidInput(f"Cannot write {out}: {exc.strerror or exc}.") from exc
     try:
-        with os.fdopen(fd, "wb") as raw, io.BufferedReader(_TarReader(entries), CHUNK) as tar:
+        reader = _TarReader(entries)
+        with os.fdopen(fd, "wb") as raw, io.BufferedReader(reader, CHUNK) as tar:
             sink = _HashingSink(raw)
-            pyrage.encrypt_io(tar, sink, parsed)
+            try:
+                pyrage.encrypt_io(tar, sink, parsed)
+            except Exception:
+                if reader.error is not None:
+                    raise reader.error from None
+                raise
             raw.flush()
             os.fsync(raw.fileno())
         tmp.replace(out)

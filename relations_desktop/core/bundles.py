@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -185,11 +186,11 @@ class BundleService:
             target = out.expanduser()
         size, digest = write_age(
             target,
-            [
-                (MANIFEST_NAME, manifest_data),
-                (SIGNATURE_NAME, signature),
-                *_checked(content.entries(kept), expected, progress, cancelled),
-            ],
+            # A chain, not a list: the entries must be made as age reads them.
+            itertools.chain(
+                [(MANIFEST_NAME, manifest_data), (SIGNATURE_NAME, signature)],
+                _checked(content.entries(kept), expected, progress, cancelled),
+            ),
             recipients,
         )
         with self._store._session() as session:

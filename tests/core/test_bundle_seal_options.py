@@ -177,3 +177,26 @@ def test_gnu_tar_reads_the_decrypted_stream(
     assert listed[:2] == ["manifest.json", "manifest.json.minisig"]
     assert listed[2:] == list(_files(Path(sealed.path), age_key))[2:]
     assert plain.stat().st_size % 10240 == 0
+
+
+def test_entries_are_made_while_age_writes_not_before(
+    service: StoreService, tmp_path: Path
+) -> None:
+    """Streaming, checked from outside: while the entries are being made the partial
+    bundle file is already open and growing, so no more than one entry is ever held."""
+    person = service.add_participant("Noor", "Mother").id
+    give_adult_consent(service, person)
+    encounter = service.add_encounter("home-visit", "Long", participant_ids=[person]).id
+    noise = tmp_path / "noise.wav"  # noise, so the FLAC chunks stay large (~3 MB in all)
+    rng = np.random.default_rng(1)
+    soundfile.write(noise, rng.integers(-9000, 9000, 16000 * 100).astype(np.int16), 16000)
+    service.recordings.import_file(encounter, noise)
+    partial = tmp_path / ".a.bundle.partial"
+    sizes: list[int] = []
+    service.bundles.seal(
+        tmp_path / "a.bundle",
+        with_audio=True,
+        progress=lambda _f: sizes.append(partial.stat().st_size if partial.exists() else -1),
+    )
+    assert len(sizes) > 5 and -1 not in sizes
+    assert sizes[-1] > sizes[0]
