@@ -94,3 +94,114 @@ def test_open_refuses_a_folder_and_a_missing_file(run: Cli, tmp_path: Path) -> N
         code, _, err = run("bundle", "open", str(target))
         assert code == 2
         assert "Nothing" in one_line_error(err) or "Cannot read" in err or "folder" in err
+
+
+# ------------------------------------------------------------- bundle open
+def _keys(cli_: Cli) -> dict[str, str]:
+    keys = cli_.json("keys", "show")
+    assert isinstance(keys, dict)
+    return {k: str(v) for k, v in keys.items()}
+
+
+@pytest.fixture
+def team(run: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """A team store (Pat, PI) and the researcher's store (Ann, ``run``), each on the
+    other's roster; Ann has a session with a note."""
+    pat = Cli(tmp_path / "team-store", capsys)
+    pat.ok("init", "--researcher-name", "Pat")
+    pat.ok("team", "add", "--me", "--role", "pi")
+    run.ok("init", "--researcher-name", "Ann")
+    run.ok("team", "add", "--me")
+    pat_keys, ann_keys = _keys(pat), _keys(run)
+    run.ok(
+        "team", "add", "--name", "Pat", "--recipient", pat_keys["age_recipient"],
+        "--signing-key", pat_keys["signing_public_key"], "--role", "pi",
+    )  # fmt: skip
+    pat.ok(
+        "team", "add", "--name", "Ann", "--recipient", ann_keys["age_recipient"],
+        "--signing-key", ann_keys["signing_public_key"],
+    )  # fmt: skip
+    encounter = run.ok("encounter", "add", "--type", "home-visit", "--title", "Kitchen").strip()
+    run.ok("note", "add", "--encounter", encounter, "--text", "Tea and toast.")
+    return pat
+
+
+def _sessions(cli_: Cli) -> list[str]:
+    rows = cli_.json("encounter", "list")
+    assert isinstance(rows, list)
+    return sorted(str(r["title"]) for r in rows)
+
+
+def test_open_merges_then_recognises_the_same_bundle(run: Cli, team: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "ann.bundle"
+    run.ok("bundle", "seal", "--out", str(out))
+    text = team.ok("bundle", "open", str(out))
+    assert "signed by Ann" in text and "Merged:" in text
+    assert _sessions(team) == ["Kitchen"]
+    assert "opened here before; nothing changed" in team.ok("bundle", "open", str(out))
+    received = team.json("bundle", "received")
+    assert isinstance(received, list) and len(received) == 1
+    assert team.ok("bundle", "conflicts").strip() == "No merge conflict is waiting."
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate"])
+def test_open_refuses_a_damaged_bundle_and_changes_nothing(
+    run: Cli, team: Cli, tmp_path: Path, damage: str
+) -> None:
+    out = tmp_path / "ann.bundle"
+    run.ok("bundle", "seal", "--out", str(out))
+    data = bytearray(out.read_bytes())
+    if damage == "flip":
+        data[len(data) // 2] ^= 0x01
+    else:
+        del data[-100:]
+    out.write_bytes(bytes(data))
+    code, _, err = team("bundle", "open", str(out))
+    assert code == 14
+    assert "Nothing was written" in one_line_error(err)
+    assert _sessions(team) == []
+    assert team.json("bundle", "received") == []
+
+
+def test_open_refuses_a_bundle_not_sealed_for_this_member(
+    run: Cli, team: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "ann.bundle"
+    run.ok("bundle", "seal", "--out", str(out))
+    other = Cli(tmp_path / "other-store", capsys)
+    other.ok("init", "--researcher-name", "Olu")
+    ann = _keys(run)
+    other.ok(
+        "team", "add", "--name", "Ann", "--recipient", ann["age_recipient"],
+        "--signing-key", ann["signing_public_key"],
+    )  # fmt: skip
+    code, _, err = other("bundle", "open", str(out))
+    assert code == 14
+    assert "not sealed for you" in one_line_error(err)
+    assert _sessions(other) == []
+
+
+def test_open_refuses_a_valid_bundle_from_a_stranger(
+    run: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Pat has Ann's age recipient (so the bundle can be sealed for Pat) but Ann is not
+    on Pat's roster: the signature belongs to nobody Pat knows."""
+    pat = Cli(tmp_path / "team-store", capsys)
+    pat.ok("init", "--researcher-name", "Pat")
+    pat.ok("team", "add", "--me", "--role", "pi")
+    run.ok("init", "--researcher-name", "Ann")
+    run.ok("team", "add", "--me")
+    run.ok("team", "add", "--name", "Pat", "--recipient", _keys(pat)["age_recipient"])
+    run.ok("encounter", "add", "--type", "home-visit", "--title", "Kitchen")
+    out = tmp_path / "ann.bundle"
+    run.ok("bundle", "seal", "--out", str(out))
+    code, _, err = pat("bundle", "open", str(out))
+    assert code == 14
+    assert "belongs to nobody on your team roster" in one_line_error(err)
+    assert _sessions(pat) == []
+
+
+def test_resolve_refuses_an_unknown_conflict(team: Cli) -> None:
+    code, _, err = team("bundle", "resolve", "no-such-conflict", "--keep-local")
+    assert code == 2
+    one_line_error(err)
