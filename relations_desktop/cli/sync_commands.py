@@ -2,7 +2,8 @@
 
 ``sync`` exits 0 when everything is delivered or waits for a retry (no network is no
 error), and non-zero with one line on stderr when the user must act: 15 a changed host
-key, 16 a refused login, 18 another delivery that needs attention.
+key, 16 a refused login, 18 another delivery that needs attention; failures of earlier
+runs that were not tried again keep their own code.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from relations_desktop.core.records import to_json
 from relations_desktop.core.services import StoreService
 from relations_desktop.core.sync import DeliveryResult, SyncProgress, SyncReport, TargetRecord
 
-EXIT_CODES = {"host-key-changed": 15, "authentication": 16}
+EXIT_CODES = {"host-key-changed": 15, "auth-failed": 16}  # by DeliveryResult.problem
 
 
 class SyncProblem(RelationsError):

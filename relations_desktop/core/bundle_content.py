@@ -10,13 +10,13 @@ no more than one entry is ever in memory.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import fields, is_dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from relations_desktop.core.bundle_format import json_bytes
+from relations_desktop.core.bundle_scope import changed_encounters, plain_records
 from relations_desktop.core.export.transcript_formats import pseudonymised
 from relations_desktop.core.store.models import (
     AudioChunk,
@@ -60,7 +60,7 @@ class BundleContent:
         self.with_audio = with_audio
         with store._session() as session:
             if since is not None:
-                changed = _changed_encounters(session, since)
+                changed = changed_encounters(session, since)
                 scope = sorted(changed if scope is None else changed & set(scope))
             query = select(Encounter).order_by(Encounter.date, Encounter.id)
             if scope is not None:
@@ -209,7 +209,7 @@ class BundleContent:
     def _transcript(self, transcript_id: str) -> bytes:
         store = self._store
         record = store.transcripts.without_withdrawn(store.transcripts.get(transcript_id))
-        data: dict[str, Any] = _plain(pseudonymised(record, self._replacer))
+        data: dict[str, Any] = plain_records(pseudonymised(record, self._replacer))
         with store._session() as session:
             latest = [
                 session.scalar(
@@ -366,59 +366,3 @@ class BundleContent:
             if f.site_id:
                 sites.add(f.site_id)
         return families, sites
-
-
-def _changed_encounters(session: Session, since: datetime) -> set[str]:
-    """Sessions with anything changed after ``since``: the session, its notes, its
-    recordings, or its transcripts' segments and speakers."""
-    changed = set(session.scalars(select(Encounter.id).where(Encounter.updated_at > since)))
-    changed |= set(
-        session.scalars(select(Fieldnote.encounter_id).where(Fieldnote.updated_at > since))
-    )
-    changed |= set(
-        session.scalars(select(Recording.encounter_id).where(Recording.updated_at > since))
-    )
-    transcript_changed = (
-        select(Recording.encounter_id)
-        .join(Transcript, Transcript.recording_id == Recording.id)
-        .where(
-            or_(
-                Transcript.updated_at > since,
-                Transcript.id.in_(
-                    select(TranscriptSegment.transcript_id).where(
-                        TranscriptSegment.updated_at > since
-                    )
-                ),
-                Transcript.id.in_(
-                    select(TranscriptSpeaker.transcript_id).where(
-                        TranscriptSpeaker.updated_at > since
-                    )
-                ),
-            )
-        )
-    )
-    changed |= set(session.scalars(transcript_changed))
-    return changed
-
-
-_FIELDS: dict[type, tuple[str, ...]] = {}
-_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
-def _plain(value: Any) -> Any:
-    """Records as plain dicts and lists, like ``dataclasses.asdict`` but without its deep
-    copies (several times faster on a transcript's thousands of words)."""
-    kind = type(value)
-    if kind in _SCALARS:
-        return value
-    names = _FIELDS.get(kind)
-    if names is not None:
-        return {name: _plain(getattr(value, name)) for name in names}
-    if kind is list or kind is tuple:
-        return [_plain(v) for v in value]
-    if kind is dict:
-        return {k: _plain(v) for k, v in value.items()}
-    if is_dataclass(value) and not isinstance(value, type):
-        _FIELDS[kind] = tuple(f.name for f in fields(value))
-        return _plain(value)
-    return value

@@ -15,14 +15,13 @@ transaction is committed only when the whole bundle checked out.
 from __future__ import annotations
 
 import hashlib
-import io
 import itertools
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 import pyrage
 from sqlalchemy import func, select
@@ -35,7 +34,8 @@ from relations_desktop.core.bundle_format import (
     SIGNATURE_NAME,
     json_bytes,
 )
-from relations_desktop.core.bundle_io import Decrypted, VerifyResult, check_stream, write_age
+from relations_desktop.core.bundle_io import VerifyResult, check_stream, write_age
+from relations_desktop.core.bundle_reading import Opened as _Opened
 from relations_desktop.core.errors import Cancelled, InvalidInput, RelationsError
 from relations_desktop.core.fsutil import make_private_dir
 from relations_desktop.core.review import IdentifiersUnresolved
@@ -58,6 +58,8 @@ AUDIO_PREFIX = "data/audio/"
 # much is kept from the hashing pass for the writing pass. Audio chunks are only read,
 # so they are read again; memory stays bounded whatever the bundle's size.
 KEEP_BETWEEN_PASSES = 64 * 1024 * 1024
+OPEN_CANCELLED = "Opening was cancelled; nothing was merged."
+VERIFY_CANCELLED = "Verifying was cancelled."
 
 
 @dataclass(frozen=True)
@@ -273,21 +275,37 @@ class BundleService:
         )
 
     # ------------------------------------------------------- verify and open
-    def verify(self, path: Path) -> VerifyResult:
-        """Decrypt (streamed), check signature, manifest and every entry; write nothing."""
-        with self._opened(path) as (plain, roster):
+    def verify(
+        self,
+        path: Path,
+        progress: Callable[[float], None] | None = None,
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> VerifyResult:
+        """Decrypt (streamed), check signature, manifest and every entry; write nothing.
+        ``progress`` and ``cancelled`` as for :meth:`open`."""
+        with self._opened(path).watch(progress, cancelled, VERIFY_CANCELLED) as (plain, roster):
             return check_stream(plain, roster)
 
-    def open(self, path: Path) -> tuple[VerifyResult, MergeSummary]:
+    def open(
+        self,
+        path: Path,
+        progress: Callable[[float], None] | None = None,
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> tuple[VerifyResult, MergeSummary]:
         """Verify the bundle and merge it into this store in one transaction, committed
-        only when every check passed to the bundle's last byte (docs/team-inbox.md)."""
+        only when every check passed to the bundle's last byte (docs/team-inbox.md).
+        ``progress`` gets the fraction of the bundle file read; ``cancelled`` is asked as
+        it is read (and once more before the commit): True stops with :class:`Cancelled`,
+        the merge undone and nothing written."""
         from relations_desktop.core.bundle_merge import Merger
 
         merger = Merger(self._store, str(path))
-        opened = self._opened(path)
+        opened = self._opened(path).watch(progress, cancelled, OPEN_CANCELLED)
         try:
             with opened as (plain, roster):
                 result = check_stream(plain, roster, merger.begin, merger.add)
+            if cancelled():
+                raise Cancelled(OPEN_CANCELLED)
         except BaseException:
             merger.abort()
             raise
@@ -314,58 +332,6 @@ class BundleService:
                 raise InvalidInput("This store has no age identity yet (keys show makes it).")
             identity = pyrage.x25519.Identity.from_str(row.age_identity)
         return _Opened(path, identity, roster)
-
-
-class _Opened:
-    """The decrypted stream of a bundle file and the roster to check it with."""
-
-    def __init__(self, path: Path, identity: Any, roster: dict[str, tuple[str, str]]) -> None:
-        self._path, self._identity, self._roster = path.expanduser(), identity, roster
-
-    @property
-    def sha256(self) -> str:
-        return self._source.hasher.hexdigest()
-
-    def __enter__(self) -> tuple[Any, dict[str, tuple[str, str]]]:
-        if self._path.is_dir():
-            raise InvalidInput(f"{self._path} is a folder, not a bundle file.")
-        try:
-            self._source = _HashingReader(self._path.open("rb"))
-        except OSError as exc:
-            raise InvalidInput(f"Cannot read {self._path}: {exc.strerror or exc}.") from exc
-        self._decrypted = Decrypted(self._source, self._identity)  # type: ignore[arg-type]
-        try:
-            plain = self._decrypted.__enter__()
-        except BaseException:
-            self._source.close()
-            raise
-        return plain, self._roster
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            self._decrypted.__exit__(*exc)
-        finally:
-            self._source.close()
-
-
-class _HashingReader(io.RawIOBase):
-    """The bundle file, hashed as age reads it (so the inbox knows it was opened)."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self._raw, self.hasher = raw, hashlib.sha256()
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, target: Any) -> int:
-        count = self._raw.readinto(target)  # type: ignore[attr-defined]
-        if count:
-            self.hasher.update(memoryview(target)[:count])
-        return int(count or 0)
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
 
 
 def _checked(

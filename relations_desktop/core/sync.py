@@ -6,7 +6,8 @@ user can help (a changed host key, a refused login, a damaged bundle). A target 
 cannot be reached now (no network, server down, drive unplugged) is no error: the
 delivery stays pending and is tried again after a backoff (1 min doubling to 1 h,
 ±10 % jitter). How a copy is kept from ever looking complete while half-sent, and how it
-resumes, is in :mod:`.sync_folder`; SFTP connections and host keys in :mod:`.sync_sftp`.
+resumes, is in :mod:`.sync_folder`; SFTP connections and host keys in :mod:`.sync_sftp`;
+the records returned, and each delivery's ``problem`` kind, in :mod:`.sync_records`.
 """
 
 from __future__ import annotations
@@ -19,27 +20,45 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from relations_desktop.core.errors import InvalidInput, NotFound
+from relations_desktop.core.errors import InvalidInput
 from relations_desktop.core.store.models import Delivery, OutboxBundle, SyncTarget, utcnow
 from relations_desktop.core.sync_folder import (
     Delivered,
     DeliveryRefused,
-    DeliveryResult,
-    DeliveryStatus,
     Destination,
     FolderDestination,
-    HostKeyInfo,
     Source,
-    SyncProgress,
-    SyncReport,
-    TargetRecord,
     TargetUnavailable,
     TransferCancelled,
     check_folder,
     deliver,
 )
+from relations_desktop.core.sync_records import (
+    AUTH_FAILED,
+    FAILED,
+    HOST_KEY_CHANGED,
+    PENDING,
+    PROBLEMS,
+    REFUSED,
+    SENT,
+    UNREACHABLE,
+    DeliveryResult,
+    DeliveryStatus,
+    HostKeyInfo,
+    ServerHostKey,
+    SyncProgress,
+    SyncReport,
+    TargetRecord,
+    plan,
+    progress_of,
+    result_of,
+    retry_failed,
+    status_of,
+    target_record,
+    target_row,
+)
+from relations_desktop.core.sync_records import CANCELLED as CANCELLED_KIND
 from relations_desktop.core.sync_sftp import (
     AuthenticationFailed,
     HostKeyChanged,
@@ -47,7 +66,6 @@ from relations_desktop.core.sync_sftp import (
     host_key_changed,
     open_sftp,
     parse_location,
-    public_key_line,
     read_credentials,
     server_key,
 )
@@ -56,15 +74,15 @@ if TYPE_CHECKING:
     from relations_desktop.core.services import StoreService
 
 __all__ = [  # the API for the app and the CLI
-    "AuthenticationFailed", "DeliveryRefused", "DeliveryResult", "DeliveryStatus",
-    "HostKeyChanged", "HostKeyInfo", "SyncProgress", "SyncReport", "SyncService",
-    "TargetRecord", "TargetUnavailable", "backoff",
+    "FAILED", "PENDING", "PROBLEMS", "SENT", "AuthenticationFailed", "DeliveryRefused",
+    "DeliveryResult", "DeliveryStatus", "HostKeyChanged", "HostKeyInfo", "ServerHostKey",
+    "SyncProgress", "SyncReport", "SyncService", "TargetRecord", "TargetUnavailable", "backoff",
 ]  # fmt: skip
-PENDING, SENT, FAILED = "pending", "sent", "failed"
 BACKOFF_FIRST = 60.0
 BACKOFF_MAX = 3600.0
 JITTER = 0.1
 CANCELLED = "Cancelled; the transfer resumes at the next sync."
+ALREADY_THERE = "Already at the target, identical: counted as delivered."
 
 
 def backoff(attempts: int, rng: random.Random) -> timedelta:
@@ -115,23 +133,23 @@ class SyncService:
     def list_targets(self) -> list[TargetRecord]:
         with self._store._session() as session:
             rows = session.scalars(select(SyncTarget).order_by(SyncTarget.created_at)).all()
-            return [_target_record(session, row) for row in rows]
+            return [target_record(session, row) for row in rows]
 
     def get_target(self, target_id: str) -> TargetRecord:
         with self._store._session() as session:
-            return _target_record(session, _target_row(session, target_id))
+            return target_record(session, target_row(session, target_id))
 
     def remove_target(self, target_id: str) -> None:
         """Forget a target and its deliveries (files already at the target stay there)."""
         with self._store._session() as session:
-            row = _target_row(session, target_id)
+            row = target_row(session, target_id)
             location = row.location
             session.delete(row)
         self._store.audit("target_removed", "sync_target", target_id, location=location)
 
     def set_enabled(self, target_id: str, enabled: bool) -> TargetRecord:
         with self._store._session() as session:
-            _target_row(session, target_id).enabled = enabled
+            target_row(session, target_id).enabled = enabled
         return self.get_target(target_id)
 
     def set_credentials(
@@ -141,13 +159,30 @@ class SyncService:
         again at the next sync."""
         secret_kind, secret = read_credentials(key_file, password)
         with self._store._session() as session:
-            row = _target_row(session, target_id)
+            row = target_row(session, target_id)
             if row.kind != "sftp":
                 raise InvalidInput(f"Target {target_id} is a folder: it has no login to set.")
             row.secret_kind, row.secret = secret_kind, secret
-            _retry_failed(session, target_id)
+            retry_failed(session, target_id)
         self._store.audit("target_credentials_set", "sync_target", target_id, auth=secret_kind)
         return self.get_target(target_id)
+
+    # ---------------------------------------------------------- host keys
+    def server_fingerprint(self, target_id: str) -> ServerHostKey:
+        """Connect and fetch the host key the SFTP server presents now (of the pinned
+        key's type while it offers one), without logging in and without pinning it;
+        :class:`TargetUnavailable` when the server cannot be reached."""
+        return self._offered(self._target(target_id))
+
+    def _offered(self, target: SyncTarget) -> ServerHostKey:
+        if target.kind != "sftp":
+            raise InvalidInput(f"Target {target.id} is a folder: only SFTP servers have host keys.")
+        key = server_key(parse_location(target.location), target.host_key, self.timeout)
+        pinned = target.host_key
+        return ServerHostKey(
+            target.id, target.location, key, key.split()[0], fingerprint(key),
+            fingerprint(pinned), bool(pinned) and key == pinned,
+        )  # fmt: skip
 
     def pin_host_key(
         self, target_id: str, *, accept_new: bool = False, expected: str | None = None
@@ -156,37 +191,31 @@ class SyncService:
         key replaces the pinned one only with ``accept_new`` (and, when ``expected`` is
         given, only if the server's key has that fingerprint)."""
         target = self._target(target_id)
-        if target.kind != "sftp":
-            raise InvalidInput(f"Target {target_id} is a folder: only SFTP servers have host keys.")
-        loc = parse_location(target.location)
-        offered = server_key(loc, target.host_key, self.timeout)
-        new, old = fingerprint(offered), fingerprint(target.host_key)
+        offered = self._offered(target)
+        new = offered.fingerprint
         if expected is not None and expected.strip().removeprefix("SHA256:") != new[7:]:
             raise InvalidInput(
                 f"The server presents the host key {new}, not {expected.strip()}; nothing was "
                 "pinned. Check the fingerprint with the server's administrator again."
             )
-        if offered == target.host_key:
-            return HostKeyInfo(target_id, target.location, offered, new, old, False, False)
+        if offered.matches:
+            return HostKeyInfo(target.id, target.location, offered.key, new, new, False, False)
         if target.host_key and not accept_new:
-            raise host_key_changed(target_id, loc, target.host_key, offered)
-        return self._pin(target, offered)
+            loc = parse_location(target.location)
+            raise host_key_changed(target.id, loc, target.host_key, offered.key)
+        return self._pin(target, offered.key)
 
     def _pin(self, target: SyncTarget, key: str) -> HostKeyInfo:
         with self._store._session() as session:
-            row = _target_row(session, target.id)
+            row = target_row(session, target.id)
             row.host_key = key
             if target.host_key:
-                _retry_failed(session, target.id)
+                retry_failed(session, target.id)
         old = fingerprint(target.host_key)
         self._store.audit(
-            "host_key_pinned",
-            "sync_target",
-            target.id,
-            location=target.location,
-            fingerprint=fingerprint(key),
-            previous=old,
-        )
+            "host_key_pinned", "sync_target", target.id, location=target.location,
+            fingerprint=fingerprint(key), previous=old,
+        )  # fmt: skip
         return HostKeyInfo(
             target.id, target.location, key, fingerprint(key), old, True, bool(target.host_key)
         )
@@ -194,8 +223,8 @@ class SyncService:
     def deliveries(self) -> list[DeliveryStatus]:
         """Every outbox bundle × enabled target, and any delivery on record."""
         with self._store._session() as session:
-            plan = _plan(session, self._store.researcher_id)
-            return [_status(target, bundle, row) for target, pairs in plan for bundle, row in pairs]
+            pairs = plan(session, self._store.researcher_id)
+            return [status_of(target, bundle, row) for target, due in pairs for bundle, row in due]
 
     # ------------------------------------------------------------ sync
     def sync(
@@ -211,24 +240,27 @@ class SyncService:
         waits for its retry time or failed earlier (the user fixed something)."""
         now = now or utcnow()
         with self._store._session() as session:  # rows stay readable afterwards
-            plan = _plan(session, self._store.researcher_id)
+            pairs = plan(session, self._store.researcher_id)
         results: list[DeliveryResult] = []
         pinned: list[HostKeyInfo] = []
         cancelled = False
-        for target, items in plan:
+        for target, items in pairs:
             due: list[tuple[OutboxBundle, Delivery]] = []
             for bundle, item in items:
                 if item.state == SENT:
-                    results.append(_result(target, item, "already-sent", "Delivered earlier."))
+                    results.append(result_of(target, item, "already-sent", "Delivered earlier."))
                 elif item.state == FAILED and not force:
-                    results.append(_result(target, item, "failed", item.last_error, "earlier"))
+                    problem = item.problem or REFUSED
+                    results.append(
+                        result_of(target, item, "failed", item.last_error, problem, earlier=True)
+                    )
                 elif not force and item.next_attempt_at is not None and item.next_attempt_at > now:
-                    results.append(_result(target, item, "waiting", item.last_error))
+                    problem = item.problem or UNREACHABLE
+                    results.append(result_of(target, item, "waiting", item.last_error, problem))
                 else:
                     due.append((bundle, item))
             if due and (cancelled or (cancel is not None and cancel())):
-                cancelled = True
-                results += [_result(target, item, "cancelled", CANCELLED) for _, item in due]
+                cancelled, results = True, results + self._cancelled(target, [i for _, i in due])
             elif due:
                 cancelled = self._sync_target(target, due, progress, cancel, now, results, pinned)
         problems = tuple(r for r in results if r.outcome == "failed")
@@ -258,12 +290,13 @@ class SyncService:
                     try:
                         if cancel is not None and cancel():
                             raise TransferCancelled
-                        done = deliver(dest, source, _on_bytes(target, source, progress), cancel)
+                        on_bytes = progress_of(target, source.bundle_id, source.size, progress)
+                        done = deliver(dest, source, on_bytes, cancel)
                     except TransferCancelled:
                         cancelled = True
                         continue
                     except DeliveryRefused as exc:
-                        results.append(self._failed(target, item, exc.message, "refused"))
+                        results.append(self._failed(target, item, exc.message, REFUSED))
                     else:
                         results.append(self._sent(target, item, source.size, done, now))
                     remaining.pop(0)
@@ -275,11 +308,11 @@ class SyncService:
                 "host_key_changed", "sync_target", target.id, location=target.location,
                 pinned=exc.old_fingerprint, offered=exc.new_fingerprint,
             )  # fmt: skip
-            results += [self._failed(target, i, exc.message, "host-key-changed") for i in remaining]
+            results += [self._failed(target, i, exc.message, HOST_KEY_CHANGED) for i in remaining]
         except AuthenticationFailed as exc:
-            results += [self._failed(target, i, exc.message, "authentication") for i in remaining]
+            results += [self._failed(target, i, exc.message, AUTH_FAILED) for i in remaining]
         else:
-            results += [_result(target, item, "cancelled", CANCELLED) for item in remaining]
+            results += self._cancelled(target, remaining)
         return cancelled
 
     @contextlib.contextmanager
@@ -306,135 +339,55 @@ class SyncService:
         self, target: SyncTarget, item: Delivery, size: int, done: Delivered, now: datetime
     ) -> DeliveryResult:
         row = self._update(
-            item, state=SENT, delivered_at=now, next_attempt_at=None, last_error="", bytes_sent=size
-        )
+            item, state=SENT, delivered_at=now, next_attempt_at=None, last_error="", problem="",
+            bytes_sent=size,
+        )  # fmt: skip
         self._store.audit(
             "bundle_sent", "bundle", item.bundle_id, target=target.id,
             location=target.location, bytes=done.bytes_written, resumed_from=done.resumed_from,
             already_there=done.already_there,
         )  # fmt: skip
-        if done.already_there:
-            message, outcome = (
-                "Already at the target, identical: counted as delivered.",
-                "already-there",
-            )
-        else:
+        outcome, message = "already-there", ALREADY_THERE
+        if not done.already_there:
             resumed = f", resumed at byte {done.resumed_from}" if done.resumed_from else ""
             message, outcome = f"Delivered ({size} bytes{resumed}).", "sent"
-        return _result(target, item, outcome, message, row=row, done=done)
+        return result_of(
+            target, item, outcome, message, row=row, written=done.bytes_written,
+            resumed=done.resumed_from,
+        )  # fmt: skip
 
     def _retry(
         self, target: SyncTarget, item: Delivery, message: str, when: datetime
     ) -> DeliveryResult:
-        row = self._update(item, state=PENDING, next_attempt_at=when, last_error=message)
-        return _result(target, item, "retry", message, row=row)
+        row = self._update(
+            item, state=PENDING, next_attempt_at=when, last_error=message, problem=UNREACHABLE
+        )
+        return result_of(target, item, "retry", message, UNREACHABLE, row=row)
 
     def _failed(
         self, target: SyncTarget, item: Delivery, message: str, problem: str
     ) -> DeliveryResult:
-        row = self._update(item, state=FAILED, next_attempt_at=None, last_error=message)
-        return _result(target, item, "failed", message, problem, row=row)
+        row = self._update(
+            item, state=FAILED, next_attempt_at=None, last_error=message, problem=problem
+        )
+        return result_of(target, item, "failed", message, problem, row=row)
+
+    def _cancelled(self, target: SyncTarget, items: list[Delivery]) -> list[DeliveryResult]:
+        """No attempt counted; a pending delivery says it was cancelled (a failed one
+        keeps its problem). Either is tried again at the next sync."""
+        results = []
+        with self._store._session() as session:
+            for item in items:
+                row = session.get(Delivery, item.id)
+                if row is not None and row.state == PENDING:
+                    row.problem, row.last_error = CANCELLED_KIND, CANCELLED
+                    row.updated_by = self._store.researcher_id
+                after = row if row is not None else item
+                results.append(
+                    result_of(target, item, "cancelled", CANCELLED, CANCELLED_KIND, row=after)
+                )
+        return results
 
     def _target(self, target_id: str) -> SyncTarget:
         with self._store._session() as session:
-            return _target_row(session, target_id)
-
-
-# ---------------------------------------------------------------- helpers
-def _target_row(session: Session, target_id: str) -> SyncTarget:
-    row = session.get(SyncTarget, target_id.strip())
-    if row is None:
-        raise NotFound(f"No sync target with the id {target_id!r} (see target list).")
-    return row
-
-
-def _status(target: SyncTarget, bundle: OutboxBundle, row: Delivery) -> DeliveryStatus:
-    return DeliveryStatus(
-        row.bundle_id, target.id, target.location, row.state, row.attempts,
-        row.next_attempt_at, row.last_error, bundle.size, row.delivered_at,
-    )  # fmt: skip
-
-
-def _plan(
-    session: Session, me: str
-) -> list[tuple[SyncTarget, list[tuple[OutboxBundle, Delivery]]]]:
-    """Every enabled target with its (bundle, delivery) pairs; missing deliveries made."""
-    bundles = session.scalars(
-        select(OutboxBundle).where(OutboxBundle.in_outbox).order_by(OutboxBundle.sealed_at)
-    ).all()
-    targets = session.scalars(
-        select(SyncTarget).where(SyncTarget.enabled).order_by(SyncTarget.created_at)
-    ).all()
-    rows = {(d.bundle_id, d.target_id): d for d in session.scalars(select(Delivery))}
-    plan = []
-    for target in targets:
-        pairs = []
-        for bundle in bundles:
-            row = rows.get((bundle.id, target.id))
-            if row is None:
-                row = Delivery(bundle_id=bundle.id, target_id=target.id, state=PENDING)
-                row.attempts, row.last_error, row.bytes_sent = 0, "", 0
-                row.created_by = row.updated_by = me
-                session.add(row)
-            pairs.append((bundle, row))
-        plan.append((target, pairs))
-    session.flush()
-    return plan
-
-
-def _on_bytes(
-    target: SyncTarget, source: Source, progress: Callable[[SyncProgress], None] | None
-) -> Callable[[int], None] | None:
-    if progress is None:
-        return None
-    bundle_id, total = source.bundle_id, source.size
-    return lambda done: progress(SyncProgress(bundle_id, target.id, target.location, done, total))
-
-
-def _result(
-    target: SyncTarget,
-    item: Delivery,
-    outcome: str,
-    message: str,
-    problem: str = "",
-    *,
-    row: Delivery | None = None,
-    done: Delivered | None = None,
-) -> DeliveryResult:
-    """What happened to one (bundle, target) pair; ``row`` is the delivery afterwards."""
-    state, attempts, retry = item.state, item.attempts, item.next_attempt_at
-    if row is not None:
-        state, attempts, retry = row.state, row.attempts, row.next_attempt_at
-    written, resumed = (done.bytes_written, done.resumed_from) if done else (0, 0)
-    return DeliveryResult(
-        item.bundle_id, target.id, target.location, outcome, state, message, problem,
-        written, resumed, attempts, retry,
-    )  # fmt: skip
-
-
-def _retry_failed(session: Session, target_id: str) -> None:
-    for row in session.scalars(
-        select(Delivery).where(Delivery.target_id == target_id, Delivery.state == FAILED)
-    ):
-        row.state, row.next_attempt_at = PENDING, None
-
-
-def _target_record(session: Session, row: SyncTarget) -> TargetRecord:
-    deliveries = list(session.scalars(select(Delivery).where(Delivery.target_id == row.id)))
-    known = {d.bundle_id for d in deliveries}
-    waiting_to_start = 0
-    if row.enabled:
-        in_outbox = session.scalars(select(OutboxBundle.id).where(OutboxBundle.in_outbox))
-        waiting_to_start = sum(1 for bundle_id in in_outbox if bundle_id not in known)
-    count = {s: sum(1 for d in deliveries if d.state == s) for s in (PENDING, SENT, FAILED)}
-    unsent = sorted((d for d in deliveries if d.state != SENT), key=lambda d: d.updated_at)
-    retries = [d.next_attempt_at for d in unsent if d.next_attempt_at is not None]
-    delivered = [d.delivered_at for d in deliveries if d.delivered_at is not None]
-    client_key = public_key_line(row.secret) if row.secret_kind == "key" else ""  # noqa: S105
-    return TargetRecord(
-        row.id, row.kind, row.location, row.enabled, row.secret_kind, client_key,
-        row.host_key, fingerprint(row.host_key) if row.host_key else "",
-        count[PENDING] + waiting_to_start, count[SENT], count[FAILED],
-        next((d.last_error for d in reversed(unsent) if d.last_error), ""),
-        min(retries, default=None), max(delivered, default=None),
-    )  # fmt: skip
+            return target_row(session, target_id)

@@ -1,5 +1,5 @@
-"""Folder targets, and what every kind of target shares: the safe copy and the records
-the app is given (docs/sync.md).
+"""Folder targets, and what every kind of target shares: the safe copy (docs/sync.md).
+The records the app is given are in :mod:`.sync_records` (importable from here too).
 
 ``deliver`` copies one outbox bundle to a :class:`Destination` (a folder here, an SFTP
 server in :mod:`.sync_sftp`) so that a half-sent bundle never looks complete:
@@ -21,13 +21,19 @@ import hashlib
 import os
 import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from relations_desktop.core.errors import InvalidInput, RelationsError
 from relations_desktop.core.fsutil import sync_dir
+from relations_desktop.core.sync_records import OUTCOMES as OUTCOMES
+from relations_desktop.core.sync_records import DeliveryResult as DeliveryResult
+from relations_desktop.core.sync_records import DeliveryStatus as DeliveryStatus
+from relations_desktop.core.sync_records import HostKeyInfo as HostKeyInfo
+from relations_desktop.core.sync_records import SyncProgress as SyncProgress
+from relations_desktop.core.sync_records import SyncReport as SyncReport
+from relations_desktop.core.sync_records import TargetRecord as TargetRecord
 
 if TYPE_CHECKING:
     from hashlib import _Hash
@@ -209,85 +215,6 @@ def _resume_point(dest: Destination, source: Source, local: BinaryIO) -> tuple[_
         if not left and dest.sha256(source.partial_name, partial) == digest.hexdigest():
             return digest, partial
     return hashlib.sha256(), 0
-
-
-# ------------------------------------------------------------------ records
-# What one sync did with a (bundle, target) pair.
-OUTCOMES = ("sent", "already-there", "already-sent", "waiting", "retry", "failed", "cancelled")
-
-
-@dataclass(frozen=True)
-class TargetRecord:
-    id: str
-    kind: str  # "folder" | "sftp"
-    location: str  # the absolute folder, or USER@HOST[:PORT]/PATH
-    enabled: bool
-    auth: str  # "key" | "password" | "" (folders)
-    client_key: str  # the login key's public half, for the server's authorized_keys
-    host_key: str  # the pinned "TYPE BASE64" key, "" until first contact
-    host_key_fingerprint: str  # "SHA256:…" as OpenSSH shows it
-    pending: int
-    sent: int
-    failed: int
-    last_error: str
-    next_attempt_at: datetime | None
-    last_delivered_at: datetime | None
-
-
-@dataclass(frozen=True)
-class DeliveryStatus:
-    bundle_id: str
-    target_id: str
-    target: str
-    state: str
-    attempts: int
-    next_attempt_at: datetime | None
-    last_error: str
-    size: int
-    delivered_at: datetime | None
-
-
-@dataclass(frozen=True)
-class SyncProgress:
-    bundle_id: str
-    target_id: str
-    target: str
-    done: int  # bytes at the target so far (a resumed part included)
-    total: int
-
-
-@dataclass(frozen=True)
-class DeliveryResult:
-    bundle_id: str
-    target_id: str
-    target: str
-    outcome: str  # one of OUTCOMES
-    state: str  # the delivery's state afterwards
-    message: str
-    problem: str = ""  # failed: host-key-changed | authentication | refused | earlier
-    bytes_written: int = 0
-    resumed_from: int = 0
-    attempts: int = 0
-    next_attempt_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class HostKeyInfo:
-    target_id: str
-    target: str
-    key: str
-    fingerprint: str
-    previous_fingerprint: str  # "" when nothing was pinned before
-    pinned: bool  # this call stored the key
-    changed: bool  # it replaced another key
-
-
-@dataclass(frozen=True)
-class SyncReport:
-    results: tuple[DeliveryResult, ...]
-    pinned: tuple[HostKeyInfo, ...] = ()
-    cancelled: bool = False
-    problems: tuple[DeliveryResult, ...] = field(default=())
 
 
 # ------------------------------------------------------------------ folders

@@ -22,17 +22,23 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QStatusB
 from relations_desktop.core.services import StoreService
 from relations_desktop.core.store.models import utcnow
 from relations_desktop.core.sync import DeliveryStatus, SyncProgress, SyncReport, TargetRecord
+from relations_desktop.core.sync_records import (
+    AUTH_FAILED,
+    HOST_KEY_CHANGED,
+    REFUSED,
+    worst_problem,
+)
 from relations_desktop.ui.labels import local_time
 from relations_desktop.ui.tasks import TaskRunner, describe, is_alive
 
 SYNC_INTERVAL_MS = 60_000
 FIRST_SYNC_MS = 5_000  # after unlock: what waited while the store was locked
 AFTER_SEAL_MS = 300
-ATTENTION = ("host-key-changed", "authentication")
+ATTENTION = (HOST_KEY_CHANGED, AUTH_FAILED)  # a banner, until the user acts
 KIND_WORDS = {
-    "host-key-changed": "host key changed",
-    "authentication": "login refused",
-    "refused": "needs attention",
+    HOST_KEY_CHANGED: "host key changed",
+    AUTH_FAILED: "login refused",
+    REFUSED: "needs attention",
 }
 Clock = Callable[[], datetime]
 
@@ -47,7 +53,7 @@ class SyncState:
 class Problem:
     target_id: str
     location: str
-    kind: str  # host-key-changed | authentication
+    kind: str  # host-key-changed | auth-failed (the delivery's problem)
     message: str
 
 
@@ -81,13 +87,10 @@ def sync_task(
     return SyncRun(report, service.sync.list_targets(), service.sync.deliveries())
 
 
-def failure_kind(message: str) -> str:
-    """What a failed delivery's last error was about (the core keeps only its text)."""
-    if "different host key" in message:
-        return "host-key-changed"
-    if any(words in message for words in ("refused the login", "does not accept", "No login")):
-        return "authentication"
-    return "refused"
+def failure_kind(problem: str) -> str:
+    """What a failed delivery is about, from its ``problem`` (the core's kind, never the
+    wording of its message): host-key-changed, auth-failed, or refused for the rest."""
+    return problem if problem in KIND_WORDS else REFUSED
 
 
 def clock_text(when: datetime, now: datetime | None = None) -> str:
@@ -108,7 +111,8 @@ def delivery_texts(statuses: list[DeliveryStatus]) -> dict[str, str]:
         retries = [s.next_attempt_at for s in items if s.state == "pending" and s.next_attempt_at]
         done = f"sent to {sent} of {total}"
         if failed:
-            text = f"failed: {KIND_WORDS[failure_kind(failed[0].last_error)]}"
+            kind = failure_kind(worst_problem(s.problem for s in failed))
+            text = f"failed: {KIND_WORDS[kind]}"
         elif sent == total:
             text = done
         elif retries:
@@ -310,7 +314,7 @@ class BackgroundSync(QObject):
         deliveries' state); each is announced once."""
         found: dict[tuple[str, str], Problem] = {}
         for status in statuses:
-            kind = failure_kind(status.last_error) if status.state == "failed" else ""
+            kind = failure_kind(status.problem) if status.state == "failed" else ""
             if kind in ATTENTION:
                 key = (status.target_id, kind)
                 found.setdefault(
@@ -368,7 +372,7 @@ class ProblemBanner(QFrame):
             return
         first = problems[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        if first.kind == "host-key-changed":
+        if first.kind == HOST_KEY_CHANGED:
             text = (
                 f"Warning: the SFTP server {first.location} presented a different host key. "
                 "Nothing is sent there until you have checked it with the server's "

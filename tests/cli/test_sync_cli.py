@@ -180,6 +180,10 @@ def test_sync_to_sftp_exit_codes_for_login_and_host_key(
         bundle = sealed(run.store)
         code, _, err = run("sync")
         assert code == 16 and "refused the login" in one_line_error(err)
+        # Not tried again, reported again: with its own code, not the generic 18.
+        code, out, err = run("sync", "--json")
+        assert code == 16 and "refused the login" in one_line_error(err)
+        assert '"problem": "auth-failed"' in out and '"earlier": true' in out
         run.ok("target", "credentials", bad["id"], "--key", str(server.client_key))
         text = run.ok("sync")
         assert f"Pinned the host key of {server.location} on first contact" in text
@@ -194,6 +198,8 @@ def test_sync_to_sftp_exit_codes_for_login_and_host_key(
         code, _, err = run("sync")
         line = one_line_error(err)
         assert code == 15 and old in line and server.host_fingerprint in line
+        code, _, err = run("sync")  # the earlier failure
+        assert code == 15 and "different host key" in one_line_error(err)
         refused(run, 15, "different host key", "target", "pin", bad["id"])
         text = run.ok("target", "pin", bad["id"], "--accept-new")
         assert f"was {old}, now {server.host_fingerprint}" in text

@@ -30,6 +30,7 @@ from relations_desktop.core.sync_folder import (
     Writer,
     deliver,
 )
+from relations_desktop.core.sync_records import PROBLEMS, worst_problem
 from relations_desktop.core.sync_sftp import fingerprint, parse_location
 from tests.sshd import keygen, ssh_fingerprint
 
@@ -182,6 +183,7 @@ def test_a_cancel_leaves_the_partial_and_the_next_sync_resumes(
     assert (dest / bundle.partial).read_bytes() == bundle.data[: 2 * CHUNK]
     row = delivery(service, bundle.id)
     assert (row.state, row.attempts, row.next_attempt_at) == ("pending", 0, None)
+    assert (row.problem, report.results[0].problem) == ("cancelled", "cancelled")
 
     again = service.sync.sync(now=NOW)
     (result,) = again.results
@@ -253,7 +255,8 @@ def test_a_different_file_under_the_name_is_left_alone(service: StoreService, de
     assert (dest / bundle.name).read_bytes() == b"someone else's file"
     # Not retried on its own (no retry storm); reported again; retried when asked.
     (later,) = service.sync.sync(now=NOW + timedelta(days=1)).results
-    assert (later.outcome, later.problem, later.attempts) == ("failed", "earlier", 1)
+    assert (later.outcome, later.problem, later.attempts) == ("failed", "refused", 1)
+    assert later.earlier and not result.earlier
     (dest / bundle.name).unlink()
     (forced,) = service.sync.sync(now=NOW, force=True).results
     assert forced.outcome == "sent"
@@ -306,6 +309,51 @@ def test_an_unreachable_folder_waits_and_retries_with_backoff(
     (done,) = service.sync.sync(now=now).results
     assert done.outcome == "sent" and (dest / bundle.name).read_bytes() == bundle.data
     assert service.sync.get_target(target.id).last_error == ""
+
+
+def test_every_delivery_says_what_kind_of_problem_it_has(
+    service: StoreService, dest: Path, tmp_path: Path
+) -> None:
+    """``problem`` on the row, the status, the result and (worst first) the target."""
+    share = service.sync.add_target("folder", str(dest))
+    first = outbox_bundle(service)
+    assert [s.problem for s in service.sync.deliveries()] == [""]  # not tried yet
+    (dest / first.name).write_bytes(b"someone else's file")
+    (refused,) = service.sync.sync(now=NOW).results
+    assert (refused.problem, delivery(service, first.id).problem) == ("refused", "refused")
+    second = outbox_bundle(service, 10)
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    usb = service.sync.add_target("folder", str(stick))
+    stick.rmdir()  # unplugged
+    report = service.sync.sync(now=NOW)
+    problems = {(r.target_id, r.bundle_id): (r.outcome, r.problem) for r in report.results}
+    assert problems == {
+        (share.id, first.id): ("failed", "refused"),  # earlier, not tried again
+        (share.id, second.id): ("sent", ""),
+        (usb.id, first.id): ("retry", "unreachable"),
+        (usb.id, second.id): ("retry", "unreachable"),
+    }
+    statuses = {(s.target_id, s.bundle_id): s.problem for s in service.sync.deliveries()}
+    assert statuses == {k: v[1] for k, v in problems.items()}
+    waiting = {r.problem for r in service.sync.sync(now=NOW).results if r.target_id == usb.id}
+    assert waiting == {"unreachable"}
+    assert {t.id: t.problem for t in service.sync.list_targets()} == {
+        share.id: "refused",  # the worst of its deliveries that have not arrived
+        usb.id: "unreachable",
+    }
+    (dest / first.name).unlink()
+    stick.mkdir()
+    service.sync.sync(now=NOW, force=True)
+    assert {t.problem for t in service.sync.list_targets()} == {""}
+    assert {s.problem for s in service.sync.deliveries()} == {""}
+
+
+def test_worst_problem_orders_the_kinds() -> None:
+    assert PROBLEMS == ("host-key-changed", "auth-failed", "refused", "unreachable", "cancelled")
+    assert worst_problem(["cancelled", "unreachable", ""]) == "unreachable"
+    assert worst_problem(["refused", "auth-failed", "host-key-changed"]) == "host-key-changed"
+    assert worst_problem([]) == worst_problem([""]) == ""
 
 
 def test_force_ignores_the_retry_time(service: StoreService, dest: Path) -> None:
@@ -482,6 +530,8 @@ def test_folders_have_no_host_key_or_login(service: StoreService, dest: Path) ->
     target = service.sync.add_target("folder", str(dest))
     with pytest.raises(InvalidInput, match="only SFTP servers"):
         service.sync.pin_host_key(target.id)
+    with pytest.raises(InvalidInput, match="only SFTP servers"):
+        service.sync.server_fingerprint(target.id)
     with pytest.raises(InvalidInput, match="no login"):
         service.sync.set_credentials(target.id, password="pw")
     with pytest.raises(InvalidInput, match="takes no key"):

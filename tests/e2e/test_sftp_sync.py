@@ -126,6 +126,27 @@ def test_a_dropped_connection_is_retried_and_resumes(
     assert (inbox / bundle.name).read_bytes() == bundle.data
 
 
+def test_the_server_fingerprint_is_fetched_without_logging_in_or_pinning(
+    service: StoreService, server: Sshd, inbox: Path
+) -> None:
+    service.sync.timeout = 5
+    # A password the server would refuse: fetching the key never tries to log in.
+    target = service.sync.add_target("sftp", server.location, password="not the password")
+    offered = service.sync.server_fingerprint(target.id)
+    assert (offered.target_id, offered.target) == (target.id, target.location)
+    assert (offered.fingerprint, offered.key_type) == (server.host_fingerprint, "ssh-ed25519")
+    assert offered.key.split()[0] == "ssh-ed25519"
+    public = (server.folder / "host_key.pub").read_text().split()
+    assert offered.key == f"{public[0]} {public[1]}"
+    assert (offered.pinned_fingerprint, offered.matches) == ("", False)
+    assert service.sync.get_target(target.id).host_key == ""  # nothing pinned
+    assert "host_key_pinned" not in audit_actions(service)
+
+    service.sync.pin_host_key(target.id)
+    again = service.sync.server_fingerprint(target.id)
+    assert (again.matches, again.pinned_fingerprint) == (True, server.host_fingerprint)
+
+
 @pytest.mark.parametrize("kind", ["ed25519", "ecdsa"])  # ecdsa: the pinned type is gone
 def test_a_changed_host_key_is_refused_with_both_fingerprints(
     service: StoreService, tmp_path: Path, kind: str
@@ -143,6 +164,7 @@ def test_a_changed_host_key_is_refused_with_both_fingerprints(
         second = outbox_bundle(service, 1000)
         report = service.sync.sync(now=NOW)
         (problem,) = report.problems
+        assert service.sync.get_target(target.id).problem == "host-key-changed"
         assert (problem.bundle_id, problem.problem, problem.state) == (
             second.id,
             "host-key-changed",
@@ -157,6 +179,10 @@ def test_a_changed_host_key_is_refused_with_both_fingerprints(
         assert service.sync.get_target(target.id).host_key_fingerprint == old
         assert "host_key_changed" in audit_actions(service)
 
+        offered = service.sync.server_fingerprint(target.id)  # shown, not pinned
+        assert (offered.fingerprint, offered.pinned_fingerprint) == (new, old)
+        assert not offered.matches and offered.key_type == offered.key.split()[0]
+        assert service.sync.get_target(target.id).host_key_fingerprint == old
         with pytest.raises(HostKeyChanged) as changed:
             service.sync.pin_host_key(target.id)
         assert (changed.value.old_fingerprint, changed.value.new_fingerprint) == (old, new)
@@ -186,6 +212,8 @@ def test_a_server_that_is_down_means_a_retry_later(service: StoreService) -> Non
     assert service.sync.get_target(target.id).pending == 1
     with pytest.raises(TargetUnavailable, match="refused the connection"):
         service.sync.pin_host_key(target.id)
+    with pytest.raises(TargetUnavailable, match="refused the connection"):
+        service.sync.server_fingerprint(target.id)
 
 
 def test_a_wrong_key_is_an_authentication_failure_without_retries(
@@ -196,10 +224,14 @@ def test_a_wrong_key_is_an_authentication_failure_without_retries(
     target = service.sync.add_target("sftp", server.location, key_file=stranger)
     bundle = outbox_bundle(service, 100)
     (result,) = service.sync.sync(now=NOW).results
-    assert (result.outcome, result.problem, result.state) == ("failed", "authentication", "failed")
+    assert (result.outcome, result.problem, result.state) == ("failed", "auth-failed", "failed")
     assert "refused the login" in result.message and "authorized_keys" in result.message
     later = service.sync.sync(now=NOW + timedelta(days=1)).results[0]
-    assert (later.outcome, later.problem, later.attempts) == ("failed", "earlier", 1)
+    assert (later.outcome, later.problem, later.attempts) == ("failed", "auth-failed", 1)
+    assert later.earlier
+    (status,) = service.sync.deliveries()
+    assert (status.state, status.problem) == ("failed", "auth-failed")
+    assert service.sync.get_target(target.id).problem == "auth-failed"
     assert names(inbox) == []
 
     service.sync.set_credentials(target.id, key_file=server.client_key)
@@ -214,7 +246,7 @@ def test_a_wrong_password_is_an_authentication_failure(
     service.sync.add_target("sftp", server.location, password="not the password")
     outbox_bundle(service, 100)
     (result,) = service.sync.sync(now=NOW).results
-    assert (result.outcome, result.problem) == ("failed", "authentication")
+    assert (result.outcome, result.problem) == ("failed", "auth-failed")
     assert "with the stored password" in result.message
 
 

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -20,11 +21,14 @@ from relations_desktop.core.services import StoreService
 from relations_desktop.ui.main_window import MainWindow
 from relations_desktop.ui.tasks import TaskRunner
 from relations_desktop.ui.views import inbox as inbox_module
-from relations_desktop.ui.views.inbox import SETTING, InboxView
+from relations_desktop.ui.views import inbox_files
+from relations_desktop.ui.views.inbox import SETTING, STEPS, InboxView
 from relations_desktop.ui.views.team_page import INBOX_TAB, TeamPage
 from relations_desktop.ui.workspace import SESSIONS, TEAM
 from tests.conftest import PASSPHRASE
+from tests.consent_data import give_adult_consent
 from tests.ui.conftest import WindowFactory
+from tests.ui.transcript_data import make_recording
 
 SLOW_MS = 30_000  # the first identifier scan in a process loads the language model
 
@@ -238,18 +242,18 @@ def test_keep_ours(
     assert service.inbox.conflicts() == [] and conflicts.model.rowCount() == 0
 
 
-def test_cancel_stops_between_bundles_and_hashing_is_off_the_gui_thread(
+def test_cancel_stops_the_bundle_being_opened_and_the_rest_and_hashing_is_off_the_gui_thread(
     qtbot, make_window: WindowFactory, service: StoreService, ann: StoreService, folder: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     threads: list[bool] = []
-    real_hash = inbox_module.file_hash
+    real_hash = inbox_files.file_hash
 
     def spy(path: Path) -> str:
         threads.append(threading.current_thread() is threading.main_thread())
         return real_hash(path)
 
-    monkeypatch.setattr(inbox_module, "file_hash", spy)
+    monkeypatch.setattr(inbox_files, "file_hash", spy)
     visit(ann, "First visit")
     seal(ann, folder / "a.age")
     visit(ann, "Second visit")
@@ -265,14 +269,86 @@ def test_cancel_stops_between_bundles_and_hashing_is_off_the_gui_thread(
     view.open_new_button.click()
     assert view.cancel_button.isVisible() and view.progress.isVisible()
     assert states(view) == {"a.age": "Opening…", "b.age": "Waiting…"}
-    view.cancel_button.click()
+    before = table_rows(service)
+    view.cancel_button.click()  # before a.age's turn came: it is stopped at once
     gate.set()
     qtbot.waitUntil(lambda: not view.cancel_button.isVisible(), timeout=SLOW_MS)
     runner.wait_idle()
-    assert "Cancelled: 1 bundle(s) not opened" in view.message.text()
-    assert [e.title for e in service.list_encounters()] == ["First visit"]
-    assert states(view)["b.age"] == "New"
+    assert view.message.text() == "Cancelled: a.age was not merged; 1 more bundle(s) not opened."
+    assert service.list_encounters() == [] and table_rows(service) == before
+    assert states(view) == {"a.age": "New", "b.age": "New"}  # not refused: still new
     assert threads == [False, False]  # known files are not hashed again
+    view.open_new_button.click()
+    qtbot.waitUntil(lambda: len(service.list_encounters()) == 2, timeout=SLOW_MS)
+
+
+def test_cancel_within_a_bundle_with_audio_merges_nothing(
+    qtbot, make_window: WindowFactory, service: StoreService, ann: StoreService, folder: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The progress bar follows the bundle's file as it is read; Cancel half-way stops
+    it there: nothing merged, the bundle still new, and it opens afterwards."""
+    person = ann.add_participant("Lara", "Mother").id
+    give_adult_consent(ann, person)
+    encounter = ann.add_encounter("home-visit", "Kitchen visit", participant_ids=[person]).id
+    make_recording(ann, encounter, tmp_path, seconds=40.0)
+    seal(ann, folder / "with-audio.age", with_audio=True)
+    service.set_setting(SETTING, str(folder))
+    reached, gate = threading.Event(), threading.Event()
+    real_open = inbox_module.open_bundle
+
+    def held_half_way(store: StoreService, path: str, progress: Any, cancelled: Any) -> Any:
+        def report(share: float) -> None:
+            progress(share)
+            if share >= 0.3 and not reached.is_set():
+                reached.set()
+                gate.wait(10)  # the worker waits here until the test has pressed Cancel
+
+        return real_open(store, path, report, cancelled)
+
+    monkeypatch.setattr(inbox_module, "open_bundle", held_half_way)
+    window = make_window()
+    view = inbox_of(window, folder)
+    before = table_rows(service)
+    view.open_new_button.click()
+    qtbot.waitUntil(lambda: reached.is_set() and view.progress.value() >= 300, timeout=SLOW_MS)
+    assert view.progress.value() < view.progress.maximum() == STEPS
+    assert states(view) == {"with-audio.age": "Opening…"} and view.cancel_button.isEnabled()
+    view.cancel_button.click()
+    assert "not merged" in view.message.text() and not view.cancel_button.isEnabled()
+    gate.set()
+    qtbot.waitUntil(lambda: not view.cancel_button.isVisible(), timeout=SLOW_MS)
+    window.runner.wait_idle()
+    assert view.message.text() == "Cancelled: with-audio.age was not merged."
+    assert states(view) == {"with-audio.age": "New"} and not view.progress.isVisible()
+    assert table_rows(service) == before and service.list_encounters() == []
+
+    view.open_new_button.click()  # the held worker was released: it opens in full now
+    qtbot.waitUntil(lambda: not view.current and service.list_encounters() != [], timeout=SLOW_MS)
+    window.runner.wait_idle()
+    assert states(view)["with-audio.age"].startswith("Opened")
+    assert [e.title for e in service.list_encounters()] == ["Kitchen visit"]
+
+
+def test_locking_while_a_bundle_is_opened_stops_it(
+    qtbot, make_window: WindowFactory, service: StoreService, ann: StoreService, folder: Path,
+) -> None:  # fmt: skip
+    visit(ann)
+    seal(ann, folder / "a.age")
+    service.set_setting(SETTING, str(folder))
+    window = make_window()
+    runner: TaskRunner = window.runner
+    view = inbox_of(window, folder)
+    gate = threading.Event()
+    runner.submit(gate.wait, 10)
+    view.open_new_button.click()
+    event = view.cancel_event
+    assert event is not None and not event.is_set()
+    view.flush()  # what the window does before it locks
+    assert event.is_set()
+    gate.set()
+    runner.wait_idle()
+    assert service.list_encounters() == []
 
 
 def test_buttons_are_named_and_reachable(

@@ -38,6 +38,7 @@ from relations_desktop.ui.sync_background import (
     delivery_texts,
     failure_kind,
 )
+from relations_desktop.ui.tasks import TaskRunner
 from relations_desktop.ui.views.outbox import OutboxView
 from relations_desktop.ui.views.sync_targets import SyncTargetsPanel
 from relations_desktop.ui.views.team_page import OUTBOX_TAB, TeamPage
@@ -464,16 +465,20 @@ def test_a_refused_login_is_a_banner_with_set_login(
 def test_delivery_texts() -> None:
     at = datetime.now(UTC).replace(hour=14, minute=5, second=0, microsecond=0)
 
-    def status(bundle: str, state: str, retry: datetime | None = None, error: str = "") -> Any:
-        return DeliveryStatus(bundle, "t", "/x", state, 1, retry, error, 10, None)
+    def status(
+        bundle: str, state: str, retry: datetime | None = None, error: str = "", problem: str = ""
+    ) -> Any:
+        return DeliveryStatus(bundle, "t", "/x", state, 1, retry, error, 10, None, problem)
 
     host = "The SFTP server x:22 presented a different host key from the one pinned"
+    login = "x refused the login as ann with the stored key."
     texts = delivery_texts([
         status("a", "sent"), status("a", "sent"),
-        status("b", "pending", at), status("b", "pending", at + timedelta(minutes=3)),
-        status("c", "failed", error=host), status("c", "sent"),
+        status("b", "pending", at, problem="unreachable"),
+        status("b", "pending", at + timedelta(minutes=3), problem="unreachable"),
+        status("c", "failed", error=host, problem="host-key-changed"), status("c", "sent"),
         status("d", "sent"), status("d", "pending"),
-        status("e", "failed", error="x refused the login as ann with the stored key."),
+        status("e", "failed", error=login, problem="auth-failed"),
     ])  # fmt: skip
     local = at.astimezone().strftime("%H:%M")
     assert texts == {
@@ -484,6 +489,42 @@ def test_delivery_texts() -> None:
         "e": "failed: login refused",
     }
     assert failure_kind("another file under that name") == "refused"
+
+
+def test_failures_are_told_apart_by_their_kind_not_their_wording(
+    qtbot, service: StoreService, runner: TaskRunner
+) -> None:
+    """The core may word its messages differently (or translate them): the panel goes by
+    the delivery's ``problem``. Reworded messages with the same kinds give the same
+    texts and the same banners; the same words with another kind do not."""
+    at = datetime.now(UTC)
+
+    def status(bundle: str, target: str, error: str, problem: str) -> DeliveryStatus:
+        return DeliveryStatus(bundle, target, f"ann@{target}/in", "failed", 1, None, error, 10,
+                              at, problem)  # fmt: skip
+
+    reworded = [
+        status("a", "one", "Der Schlüssel des Servers hat sich geändert.", "host-key-changed"),
+        status("b", "two", "Anmeldung abgelehnt.", "auth-failed"),
+        status("c", "three", "The SFTP server presented a different host key", "refused"),
+        status("d", "four", "x refused the login as ann with the stored key.", "refused"),
+    ]
+    assert [failure_kind(s.problem) for s in reworded] == [
+        "host-key-changed", "auth-failed", "refused", "refused",
+    ]  # fmt: skip
+    assert delivery_texts(reworded) == {
+        "a": "failed: host key changed",
+        "b": "failed: login refused",
+        "c": "failed: needs attention",
+        "d": "failed: needs attention",
+    }
+    sync = BackgroundSync(service, runner)
+    sync.take(reworded)
+    assert {(p.target_id, p.kind) for p in sync.open_problems()} == {
+        ("one", "host-key-changed"),
+        ("two", "auth-failed"),
+    }
+    sync.stop()
 
 
 def test_lock_stops_the_background_sync_and_unlock_starts_a_new_one(

@@ -754,6 +754,8 @@ class Delivery(Tracked, Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # what went wrong, as a kind the app can act on (see core/sync.py PROBLEMS), "" if sent
+    problem: Mapped[str] = mapped_column(String(30), default="")
     bytes_sent: Mapped[int] = mapped_column(default=0)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 

@@ -29,9 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from relations_desktop.core import sync_sftp
 from relations_desktop.core.services import StoreService
-from relations_desktop.core.sync import HostKeyChanged, HostKeyInfo, TargetRecord
+from relations_desktop.core.sync import HostKeyInfo, TargetRecord
 from relations_desktop.ui.tasks import TaskRunner, describe
 from relations_desktop.ui.widgets.message import MessageLabel, set_busy
 
@@ -65,20 +64,17 @@ class HostKeyCheck:
 
 
 def check_host_key(service: StoreService, target_id: str) -> HostKeyCheck:
-    """(runs on the task runner) Ask the server for its host key; pins nothing."""
+    """(runs on the task runner) Ask the server for its host key; pins nothing and does
+    not log in (``SyncService.server_fingerprint``)."""
     target = service.sync.get_target(target_id)
-    if target.host_key:
-        try:
-            info = service.sync.pin_host_key(target_id)  # the pinned key: nothing changes
-        except HostKeyChanged as exc:
-            key_type = exc.new_key.split()[0] if exc.new_key else ""
-            return HostKeyCheck(
-                target, "changed", exc.new_fingerprint, key_type, exc.old_fingerprint
-            )
-        return HostKeyCheck(target, "same", info.fingerprint, info.key.split()[0])
-    location = sync_sftp.parse_location(target.location)
-    key = sync_sftp.server_key(location, "", service.sync.timeout)
-    return HostKeyCheck(target, "new", sync_sftp.fingerprint(key), key.split()[0])
+    offered = service.sync.server_fingerprint(target_id)
+    if not offered.pinned_fingerprint:
+        return HostKeyCheck(target, "new", offered.fingerprint, offered.key_type)
+    if offered.matches:
+        return HostKeyCheck(target, "same", offered.fingerprint, offered.key_type)
+    return HostKeyCheck(
+        target, "changed", offered.fingerprint, offered.key_type, offered.pinned_fingerprint
+    )
 
 
 def pin_and_enable(service: StoreService, target_id: str, fingerprint: str) -> HostKeyInfo:

@@ -5,26 +5,22 @@ The team folder (kept as the store setting ``inbox_folder``) is watched
 (their SHA-256, computed on the task runner, is among the files opened here) or refused
 (with the one-line reason, for this session). Open selected / Open all new open them
 one after another on the task runner (``store.bundles.open``: nothing is written unless
-the whole bundle checks out), with progress and Cancel between bundles; Open bundle
-file… takes one from elsewhere. Below: the bundles received, and the conflicts
-(``ui/views/inbox_conflicts.py``).
+the whole bundle checks out), with progress through each bundle's file; Cancel stops
+the bundle being opened at once (nothing of it is merged) and starts no further one.
+Open bundle file… takes one from elsewhere. Below: the bundles received, and the
+conflicts (``ui/views/inbox_conflicts.py``); the files' table is in ``inbox_files.py``.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import threading
 from pathlib import Path
 
-from PySide6.QtCore import QFileSystemWatcher, Qt, QTimer, Signal
+from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QProgressBar,
-    QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -32,102 +28,33 @@ from PySide6.QtWidgets import (
 
 from relations_desktop.core.bundle_io import VerifyResult
 from relations_desktop.core.bundle_merge import MergeSummary
+from relations_desktop.core.errors import Cancelled
 from relations_desktop.core.services import StoreService
-from relations_desktop.ui.labels import format_bytes
 from relations_desktop.ui.tasks import TaskRunner, describe
-from relations_desktop.ui.views.inbox_conflicts import (
-    ConflictsPanel,
-    ReceivedPanel,
-    make_table,
-    short_time,
-)
+from relations_desktop.ui.views.inbox_conflicts import ConflictsPanel, ReceivedPanel, make_table
+from relations_desktop.ui.views.inbox_files import FILE_COLUMNS as FILE_COLUMNS
+from relations_desktop.ui.views.inbox_files import BundleFile as BundleFile
+from relations_desktop.ui.views.inbox_files import FileRow as FileRow
+from relations_desktop.ui.views.inbox_files import OpenChooser as OpenChooser
+from relations_desktop.ui.views.inbox_files import choose_bundle as choose_bundle
+from relations_desktop.ui.views.inbox_files import choose_inbox_folder as choose_inbox_folder
+from relations_desktop.ui.views.inbox_files import file_hash as file_hash
+from relations_desktop.ui.views.inbox_files import make_button
+from relations_desktop.ui.views.inbox_files import open_bundle as open_bundle
+from relations_desktop.ui.views.inbox_files import scan_folder as scan_folder
 from relations_desktop.ui.widgets.message import MessageLabel
-from relations_desktop.ui.widgets.record_table import Column, RecordTableModel
+from relations_desktop.ui.widgets.record_table import RecordTableModel
 
 SETTING = "inbox_folder"
 RESCAN_MS = 400  # after the folder changed (a copy lands as several events)
-OpenChooser = Callable[[QWidget], str | None]
 NO_FOLDER = "No team folder chosen yet: choose the folder the team's bundles arrive in."
+STEPS = 1000  # of the progress bar, over every bundle being opened
 
 
-@dataclass(frozen=True)
-class BundleFile:
-    path: str
-    size: int
-    modified: float
-    sha256: str
-    opened: bool  # a file with this SHA-256 was opened here
+class _Relay(QObject):
+    """Carries a bundle's progress from the task runner's thread to the view (queued)."""
 
-
-@dataclass(frozen=True)
-class FileRow:
-    file: BundleFile
-    state: str  # New, Opened, Refused: …, Opening…, Waiting…
-
-
-def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1024 * 1024):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def scan_folder(
-    service: StoreService, folder: str, known: dict[tuple[str, int, float], str]
-) -> list[BundleFile]:
-    """(runs on the task runner) The ``*.age`` files in the folder, hashed (``known``:
-    hashes from earlier scans, by path, size and time)."""
-    opened = service.bundles.opened_file_hashes()
-    found = []
-    base = Path(folder)
-    if not base.is_dir():
-        return []
-    for path in sorted(base.glob("*.age")):
-        if path.name.startswith(".") or not path.is_file():
-            continue  # a transfer still under way is a dot file
-        try:
-            stat = path.stat()
-            key = (str(path), stat.st_size, stat.st_mtime)
-            sha = known.get(key) or file_hash(path)
-        except OSError:
-            continue  # gone meanwhile
-        known[key] = sha
-        found.append(BundleFile(str(path), stat.st_size, stat.st_mtime, sha, sha in opened))
-    return found
-
-
-def open_bundle(service: StoreService, path: str) -> tuple[VerifyResult, MergeSummary]:
-    return service.bundles.open(Path(path))
-
-
-FILE_COLUMNS: list[Column[FileRow]] = [
-    Column("File", lambda r: Path(r.file.path).name),
-    Column("Size", lambda r: format_bytes(r.file.size), align_right=True),
-    Column("Arrived", lambda r: short_time(datetime.fromtimestamp(r.file.modified, UTC))),
-    Column("State", lambda r: r.state),
-]
-
-
-def choose_bundle(parent: QWidget) -> str | None:
-    path, _ = QFileDialog.getOpenFileName(
-        parent, "Open a bundle", "", "Relations bundle (*.age);;All files (*)"
-    )
-    return path or None
-
-
-def choose_inbox_folder(parent: QWidget) -> str | None:
-    return QFileDialog.getExistingDirectory(parent, "Choose the team folder") or None
-
-
-def _button(
-    parent: QWidget, text: str, name: str, tip: str, slot: Callable[[], None]
-) -> QPushButton:
-    button = QPushButton(text, parent)
-    button.setAccessibleName(name)
-    button.setToolTip(tip)
-    button.clicked.connect(slot)
-    return button
+    progress = Signal(str, float)  # the bundle's path, the share of its file read
 
 
 class InboxView(QWidget):
@@ -155,6 +82,10 @@ class InboxView(QWidget):
         self.current = ""  # the bundle being opened
         self.total = 0
         self.cancelled = False
+        self.cancel_event: threading.Event | None = None  # while a bundle is being opened
+        self.interrupted = ""  # the bundle a cancel stopped half-way
+        self.relay = _Relay(self)
+        self.relay.progress.connect(self._bundle_progress, Qt.ConnectionType.QueuedConnection)
 
         hint = QLabel(
             "Bundles from the team are decrypted with your key and checked (signature, every "
@@ -166,29 +97,30 @@ class InboxView(QWidget):
         self.folder_label = QLabel(NO_FOLDER, self)
         self.folder_label.setAccessibleName("Team folder")
         self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.choose_button = _button(
+        self.choose_button = make_button(
             self, "Choose folder…", "Choose the team folder",
             "The folder the team's bundles arrive in", self.choose_team_folder,
         )  # fmt: skip
-        self.rescan_button = _button(
+        self.rescan_button = make_button(
             self, "Rescan", "Rescan the team folder", "Look for new bundles in the folder now",
             self.rescan,
         )  # fmt: skip
-        self.open_button = _button(
+        self.open_button = make_button(
             self, "Open selected", "Open the selected bundles",
             "Check the selected bundles and merge them into this store", self.open_selected,
         )  # fmt: skip
-        self.open_new_button = _button(
+        self.open_new_button = make_button(
             self, "Open all new", "Open all new bundles",
             "Check every new bundle and merge it into this store", self.open_all_new,
         )  # fmt: skip
         self.open_new_button.setObjectName("primary")
-        self.open_file_button = _button(
+        self.open_file_button = make_button(
             self, "Open bundle file…", "Open a bundle file",
             "Open a bundle that is not in the team folder", self.open_file,
         )  # fmt: skip
-        self.cancel_button = _button(
-            self, "Cancel", "Cancel opening bundles", "Stop after the bundle being opened now",
+        self.cancel_button = make_button(
+            self, "Cancel", "Cancel opening bundles",
+            "Stop now: the bundle being opened is not merged, and no further one is started",
             self.cancel,
         )  # fmt: skip
         self.cancel_button.hide()
@@ -346,8 +278,9 @@ class InboxView(QWidget):
         if self.current or not paths:
             return
         self.queue, self.total, self.cancelled = list(paths), len(paths), False
+        self.interrupted = ""
         self.message.clear_message()
-        self.progress.setRange(0, self.total)
+        self.progress.setRange(0, STEPS)
         self.progress.setValue(0)
         self.progress.show()
         self.cancel_button.show()
@@ -360,10 +293,19 @@ class InboxView(QWidget):
             return
         self.current = self.queue.pop(0)
         self._show_files()
+        self.cancel_event = event = threading.Event()
+        path, emit = self.current, self.relay.progress.emit
         self.runner.submit(
-            open_bundle, self.service, self.current, on_result=self._opened,
-            on_error=self._refused, owner=self,
+            open_bundle, self.service, path, lambda share: emit(path, share), event.is_set,
+            on_result=self._opened, on_error=self._refused, owner=self,
         )  # fmt: skip
+
+    def _bundle_progress(self, path: str, fraction: float) -> None:
+        """The share of the current bundle's file read, as part of all being opened."""
+        if path != self.current or self.cancel_event is None or self.cancel_event.is_set():
+            return
+        done = self.total - len(self.queue) - 1
+        self.progress.setValue(round((done + fraction) / max(self.total, 1) * STEPS))
 
     def _sha(self, path: str) -> str:
         return next((f.sha256 for f in self.files if f.path == path), "")
@@ -377,6 +319,10 @@ class InboxView(QWidget):
         self._step()
 
     def _refused(self, error: BaseException) -> None:
+        if isinstance(error, Cancelled):  # not refused: it stays new
+            self.interrupted = self.current
+            self._step()
+            return
         reason = describe(error)
         self.refused[self.current] = (self._sha(self.current), reason)
         if not any(f.path == self.current for f in self.files):  # from elsewhere
@@ -384,23 +330,27 @@ class InboxView(QWidget):
         self._step()
 
     def _step(self) -> None:
-        self.current = ""
-        self.progress.setValue(self.total - len(self.queue))
+        self.current, self.cancel_event = "", None
+        self.progress.setValue(round((self.total - len(self.queue)) / self.total * STEPS))
         self._next()
 
     def cancel(self) -> None:
         if self.queue or self.current:
             self.cancelled = True
+            if self.cancel_event is not None:
+                self.cancel_event.set()
             self.cancel_button.setEnabled(False)
-            self.message.show_info("Cancelling after the bundle being opened now…")
+            self.message.show_info("Cancelling: the bundle being opened is not merged…")
 
     def _finish(self) -> None:
         left = len(self.queue)
         self.queue, self.current = [], ""
         self.progress.hide()
         self.cancel_button.hide()
-        if self.cancelled and left:
-            self.message.show_info(f"Cancelled: {left} bundle(s) not opened.")
+        stopped = f"{Path(self.interrupted).name} was not merged" if self.interrupted else ""
+        if self.cancelled and (left or stopped):
+            more = f"{left}{' more' if stopped else ''} bundle(s) not opened" if left else ""
+            self.message.show_info(f"Cancelled: {'; '.join(p for p in (stopped, more) if p)}.")
         elif not self.message.isVisible() or self.message.property("tone") == "info":
             self.message.clear_message()
         self.refresh()
@@ -408,9 +358,12 @@ class InboxView(QWidget):
 
     # ------------------------------------------------------------- lifecycle
     def flush(self) -> None:
-        """Before lock or close: no further bundle is started."""
+        """Before lock or close: the bundle being opened is stopped (nothing of it is
+        merged, and the store is not held up), and no further one is started."""
         self.cancelled = True
         self.queue = []
+        if self.cancel_event is not None:
+            self.cancel_event.set()
 
     def wipe(self) -> None:
         self.flush()

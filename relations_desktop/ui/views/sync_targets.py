@@ -5,31 +5,27 @@ failed, the last error, the next retry); Add folder target…, Add SFTP target�
 or disable, Host key…, Login…, Remove (asked first), and Sync now with progress and
 Cancel. A changed host key or a refused login shows as a banner above the table (from
 :class:`BackgroundSync`, which also does the syncing); the outbox's Delivery column is
-filled from the same data (:attr:`SyncTargetsPanel.deliveries_changed`).
+filled from the same data (:attr:`SyncTargetsPanel.deliveries_changed`). The table's
+columns are in ``sync_targets_table.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QProgressBar,
-    QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from relations_desktop.core.services import StoreService
 from relations_desktop.core.sync import HostKeyInfo, SyncProgress, TargetRecord
+from relations_desktop.core.sync_records import HOST_KEY_CHANGED
 from relations_desktop.ui.dialogs.sync_target import (
     HostKeyCheck,
     HostKeyDialog,
@@ -53,52 +49,18 @@ from relations_desktop.ui.sync_background import (
     load_targets,
 )
 from relations_desktop.ui.tasks import TaskRunner, describe
-from relations_desktop.ui.views.team_roster import TipTableModel, short_key
+from relations_desktop.ui.views.sync_targets_table import COLUMNS as COLUMNS
+from relations_desktop.ui.views.sync_targets_table import TIPS as TIPS
+from relations_desktop.ui.views.sync_targets_table import counts_text as counts_text
+from relations_desktop.ui.views.sync_targets_table import host_key_text as host_key_text
+from relations_desktop.ui.views.sync_targets_table import make_button, targets_table
+from relations_desktop.ui.views.team_roster import TipTableModel
 from relations_desktop.ui.widgets.message import MessageLabel
-from relations_desktop.ui.widgets.record_table import Column
 
 NO_TARGET = (
     "No sync target yet. Add a folder (a USB stick, a network share, a cloud-synced folder) "
     "or an SFTP server, and bundles in the outbox are copied there."
 )
-
-
-def host_key_text(t: TargetRecord) -> str:
-    if t.kind != "sftp":
-        return "–"
-    return short_key(t.host_key_fingerprint, 14, 6) if t.host_key else "not confirmed"
-
-
-def counts_text(t: TargetRecord) -> str:
-    """Pending, sent and failed deliveries: "1 pending, 2 sent"."""
-    counts = ((t.pending, "pending"), (t.sent, "sent"), (t.failed, "failed"))
-    return ", ".join(f"{n} {word}" for n, word in counts if n) or "none yet"
-
-
-COLUMNS: list[Column[TargetRecord]] = [
-    Column("Kind", lambda t: "SFTP" if t.kind == "sftp" else "Folder"),
-    Column("Location", lambda t: t.location),
-    Column("Enabled", lambda t: "Yes" if t.enabled else "No"),
-    Column("Host key", host_key_text),
-    Column("Bundles", lambda t: counts_text(t)),
-    Column("Next retry", lambda t: clock_text(t.next_attempt_at) if t.next_attempt_at else "–"),
-    Column("Last error", lambda t: t.last_error or "–"),
-]
-TIPS: dict[int, Callable[[TargetRecord], str]] = {
-    3: lambda t: t.host_key_fingerprint or "No host key pinned yet",
-    4: lambda t: f"{t.pending} pending, {t.sent} sent, {t.failed} failed",
-    6: lambda t: t.last_error,
-}
-
-
-def _button(
-    parent: QWidget, text: str, name: str, tip: str, slot: Callable[[], None]
-) -> QPushButton:
-    button = QPushButton(text, parent)
-    button.setAccessibleName(name)
-    button.setToolTip(tip)
-    button.clicked.connect(slot)
-    return button
 
 
 class SyncTargetsPanel(QWidget):
@@ -126,33 +88,33 @@ class SyncTargetsPanel(QWidget):
         self.banner = ProblemBanner(sync, self)
         self.banner.act.connect(self._banner_action)
 
-        self.add_folder_button = _button(
+        self.add_folder_button = make_button(
             self, "Add folder target…", "Add a folder target",
             "Copy bundles to a folder: a USB stick, a network share, a cloud-synced folder",
             self.add_folder,
         )  # fmt: skip
-        self.add_sftp_button = _button(
+        self.add_sftp_button = make_button(
             self, "Add SFTP target…", "Add an SFTP target",
             "Copy bundles to a folder on an SFTP server", self.add_sftp,
         )  # fmt: skip
-        self.enable_button = _button(
+        self.enable_button = make_button(
             self, "Disable", "Enable or disable the target",
             "A disabled target is left out of syncing", self.toggle_enabled,
         )  # fmt: skip
-        self.host_key_button = _button(
+        self.host_key_button = make_button(
             self, "Host key…", "Check the server's host key",
             "Ask the server for its host key and compare it with the pinned one",
             lambda: self.check_host_key(),
         )  # fmt: skip
-        self.login_button = _button(
+        self.login_button = make_button(
             self, "Login…", "Set the SFTP login", "Set another login key or password",
             lambda: self.set_login(),
         )  # fmt: skip
-        self.remove_button = _button(
+        self.remove_button = make_button(
             self, "Remove", "Remove the target", "Forget this target (its copies stay there)",
             self.remove_selected,
         )  # fmt: skip
-        self.sync_button = _button(
+        self.sync_button = make_button(
             self, "Sync now", "Sync now", "Send what waits in the outbox to every enabled target",
             self.sync.sync_now,
         )  # fmt: skip
@@ -165,21 +127,7 @@ class SyncTargetsPanel(QWidget):
         buttons.addWidget(self.sync_button)
 
         self.model: TipTableModel[TargetRecord] = TipTableModel(COLUMNS, TIPS, self)
-        self.table = QTableView(self)
-        self.table.setObjectName("syncTargetsTable")
-        self.table.setModel(self.model)
-        self.table.setAccessibleName("Sync targets")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.setMaximumHeight(140)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
-        header.setHighlightSections(False)
+        self.table = targets_table(self, self.model)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
 
         self.state_label = QLabel(self)
@@ -193,7 +141,7 @@ class SyncTargetsPanel(QWidget):
         self.progress.setTextVisible(False)
         self.progress.setFixedHeight(8)
         self.progress.hide()
-        self.cancel_button = _button(
+        self.cancel_button = make_button(
             self, "Cancel", "Cancel the sync", "Stop after the current block; it resumes later",
             self.sync.cancel,
         )  # fmt: skip
@@ -379,7 +327,7 @@ class SyncTargetsPanel(QWidget):
         target = next((t for t in self.targets if t.id == problem.target_id), None)
         if target is None:
             return
-        if problem.kind == "host-key-changed":
+        if problem.kind == HOST_KEY_CHANGED:
             self.check_host_key(target)
         else:
             self.set_login(target)

@@ -62,6 +62,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=False),
+        sa.Column("problem", sa.String(length=30), nullable=False),
         sa.Column("bytes_sent", sa.Integer(), nullable=False),
         sa.Column("delivered_at", UTCDateTime(timezone=True), nullable=True),
         *_tracked(),
