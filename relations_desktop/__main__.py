@@ -8,6 +8,9 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    # onnxruntime (faster-whisper's voice detector) collects usage telemetry unless told
+    # not to; this app sends nothing anywhere but bundles to sync targets.
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
     # The frozen build re-enters here in the transcription worker (spawn): let it run.
     multiprocessing.freeze_support()
     args = sys.argv[1:] if argv is None else argv

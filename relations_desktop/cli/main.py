@@ -24,6 +24,7 @@ from relations_desktop.cli import (
     qdpx_commands,
     recording_commands,
     register_commands,
+    selftest_commands,
     store_commands,
     sync_commands,
     team_commands,
@@ -56,6 +57,7 @@ HANDLERS: dict[str, Handler] = {
 STORELESS: dict[str, StorelessHandler] = {
     "init": store_commands.cmd_init,
     "devices": recording_commands.cmd_devices,
+    **selftest_commands.STORELESS,
 }
 
 
@@ -114,6 +116,7 @@ def build_parser() -> ArgumentParser:
     bundle_commands.add_commands(command)
     qdpx_commands.add_commands(command)
     sync_commands.add_commands(command)
+    selftest_commands.add_commands(command)
     return parser
 
 

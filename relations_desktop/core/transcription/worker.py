@@ -79,6 +79,7 @@ def worker_main(conn: Connection) -> None:
         os.nice(10)
     # Belt and braces: nothing in the speech stack may reach for the network.
     os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"  # onnxruntime's usage telemetry: off
     os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
     try:
         request = conn.recv()
