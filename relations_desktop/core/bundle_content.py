@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from relations_desktop.core.bundle_format import json_bytes
 from relations_desktop.core.bundle_scope import changed_encounters, plain_records
 from relations_desktop.core.export.transcript_formats import pseudonymised
+from relations_desktop.core.sample import SAMPLE_SETTING
 from relations_desktop.core.store.models import (
     AudioChunk,
     ConsentWithdrawal,
@@ -58,6 +59,15 @@ class BundleContent:
         self._replacer: Replacer = store.pseudonyms.replacer()
         self._excluded = store.consent.excluded_participant_ids()
         self.with_audio = with_audio
+        # The bundled sample session (core/sample.py) is fictional: it stays home unless
+        # the researcher names it.
+        sample = store.get_setting(SAMPLE_SETTING) or {}
+        named = set(scope or ())
+        if (
+            isinstance(sample.get("participant_id"), str)
+            and sample.get("encounter_id") not in named
+        ):
+            self._excluded.add(sample["participant_id"])
         with store._session() as session:
             if since is not None:
                 changed = changed_encounters(session, since)
@@ -65,6 +75,8 @@ class BundleContent:
             query = select(Encounter).order_by(Encounter.date, Encounter.id)
             if scope is not None:
                 query = query.where(Encounter.id.in_(scope))
+            if sample.get("encounter_id") and sample["encounter_id"] not in named:
+                query = query.where(Encounter.id != sample["encounter_id"])
             self.encounters = [self._encounter(e) for e in session.scalars(query)]
             ids = [e["id"] for e in self.encounters]
             self.notes = [

@@ -205,3 +205,15 @@ def test_a_sample_participant_who_is_in_a_real_session_is_kept(service: StoreSer
     assert removed.participants == 0 and removed.sessions == 1
     assert [p.pseudonym for p in service.list_participants()] == [SAMPLE_PSEUDONYM]
     assert [e.title for e in service.list_encounters()] == ["Park"]
+
+
+def test_the_sample_stays_out_of_bundles_unless_named(
+    service: StoreService, tmp_path: Path
+) -> None:
+    """It is fictional: sealing everything leaves it home; naming it takes it."""
+    added = add_sample_session(service)
+    service.team.add_me(role="pi")
+    everything = service.bundles.seal(tmp_path / "all.bundle")
+    assert everything.counts["encounters"] == 0 and everything.counts["participants"] == 0
+    named = service.bundles.seal(tmp_path / "named.bundle", [added.encounter_id])
+    assert named.counts["encounters"] == 1 and named.counts["participants"] == 1
