@@ -32,7 +32,7 @@ from relations_desktop.core.bundle_format import (
 )
 from relations_desktop.core.errors import InvalidInput, RelationsError
 from relations_desktop.core.fsutil import PRIVATE_FILE_MODE, sync_dir
-from relations_desktop.core.team import signature_key_id
+from relations_desktop.core.team import same_key_id, signature_key_id
 
 Entries = Iterable[tuple[str, bytes]]
 OnManifest = Callable[[dict[str, Any], str], None]
@@ -267,7 +267,7 @@ def _check_tar(
         signer, signer_id = _check_signature(manifest_data, signature, roster)
         manifest = parse_manifest(manifest_data)
         claimed = manifest["researcher"].get("signing_key_id")
-        if claimed != signer_id:
+        if not same_key_id(claimed, signer_id):
             raise refuse(
                 f"its manifest names signing key {str(claimed)[:20]!r} but key {signer_id} "
                 "signed it"

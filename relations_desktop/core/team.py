@@ -120,15 +120,26 @@ def parse_signing_key(text: str) -> str:
 
 
 def key_id(public_key: str) -> str:
-    """The key id the minisign tool prints (its 8 bytes read as a little-endian number)."""
+    """The key id exactly as the minisign tool prints it: its 8 bytes read as a
+    little-endian number, in upper-case hex without leading zeros (``%llX``)."""
     key = minisign.PublicKey.from_base64(public_key)
-    raw: bytes = bytes(key._keynum_pk.key_id)
-    return raw[::-1].hex().upper()
+    return _hex_id(bytes(key._keynum_pk.key_id))
 
 
 def signature_key_id(signature: Any) -> str:
-    raw: bytes = bytes(signature._key_id)
-    return raw[::-1].hex().upper()
+    return _hex_id(bytes(signature._key_id))
+
+
+def _hex_id(raw: bytes) -> str:
+    return f"{int.from_bytes(raw, 'little'):X}"
+
+
+def same_key_id(a: object, b: object) -> bool:
+    """Key ids compared as numbers (older stores kept them zero-padded to 16 digits)."""
+    try:
+        return int(str(a), 16) == int(str(b), 16)
+    except ValueError:
+        return False
 
 
 def _public_key_file(public_key: str) -> str:
@@ -149,7 +160,7 @@ class TeamService:
                 researcher_id=row.researcher_id,
                 age_recipient=row.age_recipient,
                 signing_public_key=row.signing_public,
-                signing_key_id=row.signing_key_id,
+                signing_key_id=key_id(row.signing_public),
             )
 
     def ensure_keys(self) -> None:
@@ -187,7 +198,7 @@ class TeamService:
             "researcher",
             researcher_id,
             age_recipient=row.age_recipient,
-            signing_key_id=row.signing_key_id,
+            signing_key_id=key_id(row.signing_public),
         )
         return row
 

@@ -234,3 +234,12 @@ def test_export_needs_a_pi(service: StoreService, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="principal investigator"):
         service.team.export_roster(tmp_path / "r.json")
     assert not (tmp_path / "r.json").exists()
+
+
+def test_a_key_id_with_a_leading_zero_prints_as_the_minisign_tool_prints_it() -> None:
+    """The tool prints the id with ``%llX`` (no leading zeros); CI once met such a key."""
+    from relations_desktop.core.team import _hex_id, same_key_id
+
+    assert _hex_id(bytes.fromhex("e7f697a2659f8407")) == "7849F65A297F6E7"
+    assert same_key_id("07849F65A297F6E7", "7849F65A297F6E7")
+    assert not same_key_id("7849F65A297F6E7", "not hex")
