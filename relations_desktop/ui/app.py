@@ -10,14 +10,16 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QDialog
 
 from relations_desktop.core.audio.devices import AudioBackend
+from relations_desktop.core.resources import resource
 from relations_desktop.core.services import StoreService
 from relations_desktop.core.vault import vault_path
 from relations_desktop.paths import default_store_dir
 from relations_desktop.ui.context import AppContext, UiOptions
-from relations_desktop.ui.dialogs.create_store import CreateStoreDialog
+from relations_desktop.ui.dialogs.first_run import FirstRunWizard
 from relations_desktop.ui.dialogs.new_passphrase import NewPassphraseDialog
 from relations_desktop.ui.dialogs.unlock import FileChooser, UnlockDialog, choose_identity_file
 from relations_desktop.ui.main_window import MainWindow
@@ -26,7 +28,8 @@ from relations_desktop.ui.tasks import TaskRunner
 
 
 class AppController(QObject):
-    """First run → create dialog; later → unlock dialog; recovery → new passphrase; window."""
+    """First run → the first-run wizard; later → unlock dialog; recovery → new passphrase;
+    then the window."""
 
     finished = Signal(int)  # exit code, once everything is closed
 
@@ -57,7 +60,7 @@ class AppController(QObject):
                 self.store_dir, self.runner, choose_file=self.choose_file
             )
         else:
-            dialog = CreateStoreDialog(self.store_dir, self.runner)
+            dialog = FirstRunWizard(self.store_dir, self.runner)
         dialog.accepted.connect(self._store_open)
         dialog.rejected.connect(lambda: self._finish(0))
         self._show_dialog(dialog)
@@ -71,7 +74,7 @@ class AppController(QObject):
 
     def _store_open(self) -> None:
         dialog = self.dialog
-        assert isinstance(dialog, CreateStoreDialog | UnlockDialog)
+        assert isinstance(dialog, FirstRunWizard | UnlockDialog)
         self.service = dialog.service
         if isinstance(dialog, UnlockDialog) and dialog.used_recovery:
             assert self.service is not None
@@ -127,6 +130,9 @@ def run_gui(argv: list[str] | None = None) -> int:
     app.setApplicationDisplayName("Relations Desktop")
     app.setQuitOnLastWindowClosed(False)
     apply_style(app)
+    icon = resource("icons", "relations-desktop.svg")
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
     runner = TaskRunner()
     controller = AppController(default_store_dir(), runner)
     controller.finished.connect(app.exit)

@@ -26,8 +26,10 @@ from PySide6.QtWidgets import (
 
 from relations_desktop.core.audio.recorder import RecorderStatus
 from relations_desktop.core.records import FieldnoteRecord
+from relations_desktop.core.sample import SampleRemoval, SampleResult, find_sample, remove_sample
 from relations_desktop.ui.context import AppContext
 from relations_desktop.ui.dialogs.consent_forms import open_consent_forms
+from relations_desktop.ui.dialogs.first_run import confirm_remove_sample
 from relations_desktop.ui.dialogs.new_passphrase import NewPassphraseDialog
 from relations_desktop.ui.dialogs.qdpx_export import EXPORT_KEYS, QdpxExportDialog
 from relations_desktop.ui.dialogs.researcher_profile import ResearcherProfileDialog
@@ -173,6 +175,11 @@ class MainWindow(QMainWindow):
         self.qdpx_action = self._action(
             file_menu, "&Export for analysis (REFI-QDA)…", EXPORT_KEYS, self.open_qdpx_export
         )
+        self.remove_sample_action = self._action(
+            file_menu, "Remove sample &data…", None, self.remove_sample_data
+        )
+        self.remove_sample_action.setVisible(False)  # while the store holds the sample
+        self._sample: SampleResult | None = None
         file_menu.addSeparator()
         self.quit_action = self._action(
             file_menu, "&Quit", "Ctrl+Q", self.close, data=False, app_wide=True
@@ -279,6 +286,7 @@ class MainWindow(QMainWindow):
         self.runner.submit(
             collect_recovered, self.service, on_result=self._show_recovered, owner=self
         )
+        self.runner.submit(find_sample, self.service, on_result=self._show_sample, owner=self)
 
     def _stop_sync(self) -> None:
         """Before lock and close: a sync under way is cancelled, none starts again."""
@@ -364,11 +372,46 @@ class MainWindow(QMainWindow):
         self.auto_lock_label.setText(f"Locks after {self.auto_lock_minutes} min idle · Ctrl+L")
 
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.service, self.runner, self.auto_lock_minutes, self)
+        dialog = SettingsDialog(
+            self.service,
+            self.runner,
+            self.auto_lock_minutes,
+            self,
+            audio_backend=self.context.audio_backend,
+            sync=self.background_sync,
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.auto_lock_changed.connect(self._set_auto_lock)
+        dialog.status_message.connect(self._status)
+        dialog.team_page_requested.connect(lambda: self._go(TEAM))
         self.dialog = dialog
         dialog.open()
+
+    # ------------------------------------------------------------- sample data
+    def _show_sample(self, sample: SampleResult | None) -> None:
+        self._sample = sample
+        self.remove_sample_action.setVisible(sample is not None)
+
+    def remove_sample_data(self) -> None:
+        self.dialog = confirm_remove_sample(self, self._remove_sample)
+
+    def _remove_sample(self) -> None:
+        if self.workspace is not None:
+            self.workspace.stop_playback()  # the sample recording may be playing
+            self.workspace.flush()
+        self.runner.submit(remove_sample, self.service, on_result=self._sample_removed, owner=self)
+
+    def _sample_removed(self, removal: SampleRemoval) -> None:
+        sample, self._sample = self._sample, None
+        self.remove_sample_action.setVisible(False)
+        self._status(f"Sample data removed ({removal.sessions} session(s))")
+        workspace = self.workspace
+        if workspace is not None:
+            shown = workspace.transcript.recording
+            if sample is not None and shown is not None and shown.id == sample.recording_id:
+                workspace.nav.item(TRANSCRIPT).setHidden(True)  # its transcript is gone
+            workspace.show_page(SESSIONS)
+            workspace.sessions.refresh()
 
     def open_researcher_profile(self) -> None:
         dialog = ResearcherProfileDialog(self.service, self.runner, self)

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QAbstractItemView, QApplication
 
 ACCENT = "#2f6f73"
 RECORD = "#c62828"
+FOCUS = "#1d4ed8"  # the keyboard focus ring: a blue that stands out from the teal accent
+# Visible keyboard focus (WCAG 2.4.7): a 2 px ring on whatever has the focus (near-black on
+# the filled buttons, where blue would not stand out). Fields and buttons lose 1 px of
+# padding while focused, so nothing moves when the ring appears.
+FOCUS_STYLESHEET = f"""
+QLineEdit:focus, QComboBox:focus, QDateEdit:focus, QSpinBox:focus {{
+    border: 2px solid {FOCUS}; padding: 3px 5px;
+}}
+QPlainTextEdit:focus, QTextEdit:focus, QTableView:focus, QListWidget:focus,
+QListView:focus, QTreeView:focus {{ border: 2px solid {FOCUS}; }}
+QPushButton:focus, QToolButton:focus {{ border: 2px solid {FOCUS}; padding: 4px 13px; }}
+QPushButton[hasMenu="true"]:focus {{ padding-right: 23px; }}
+QPushButton#primary:focus, QPushButton#record:focus {{ border-color: #111827; }}
+QCheckBox, QRadioButton {{ border: 2px solid transparent; border-radius: 4px; padding: 1px 3px; }}
+QCheckBox:focus, QRadioButton:focus {{ border-color: {FOCUS}; }}
+QSlider:focus {{ border: 2px solid {FOCUS}; border-radius: 4px; }}
+QTabBar::tab:focus {{ border: 2px solid {FOCUS}; }}
+#nav:focus {{ border: 2px solid #9cc5c7; border-radius: 6px; }}
+"""
 STYLESHEET = f"""
 QMainWindow, QDialog {{ background: #f7f7f5; }}
 #sidebar {{ background: #1f2a30; }}
@@ -84,15 +104,59 @@ QProgressBar#jobProgress::chunk {{ background: {ACCENT}; border-radius: 4px; }}
 QTextEdit#segmentEditor {{ background: #fffdf4; selection-background-color: #cfe3e4; }}
 #speakersList::item {{ padding: 4px 6px; }}
 #exportWarningText {{ color: #92400e; font-weight: 600; }}
-"""
+{FOCUS_STYLESHEET}"""
+
+
+# The stylesheet paints light backgrounds, so the palette must be light too: taking
+# text colours from a dark desktop theme would give light grey on white.
+_PALETTE = {
+    QPalette.ColorRole.Window: "#f7f7f5",
+    QPalette.ColorRole.WindowText: "#1f2933",
+    QPalette.ColorRole.Base: "#ffffff",
+    QPalette.ColorRole.AlternateBase: "#fafaf8",
+    QPalette.ColorRole.Text: "#111827",
+    QPalette.ColorRole.Button: "#ffffff",
+    QPalette.ColorRole.ButtonText: "#111827",
+    QPalette.ColorRole.ToolTipBase: "#ffffff",
+    QPalette.ColorRole.ToolTipText: "#111827",
+    QPalette.ColorRole.PlaceholderText: "#6b7280",
+    QPalette.ColorRole.BrightText: "#ffffff",
+    QPalette.ColorRole.Light: "#ffffff",
+    QPalette.ColorRole.Midlight: "#f0f1ee",
+    QPalette.ColorRole.Mid: "#d9dcd6",
+    QPalette.ColorRole.Dark: "#9ca3af",
+    QPalette.ColorRole.Shadow: "#6b7280",
+    QPalette.ColorRole.Highlight: "#cfe3e4",
+    QPalette.ColorRole.HighlightedText: "#111827",
+    QPalette.ColorRole.Link: "#2f6f73",
+}
+_DISABLED = (
+    QPalette.ColorRole.WindowText,
+    QPalette.ColorRole.Text,
+    QPalette.ColorRole.ButtonText,
+)
+
+
+class _TablesLetTabThrough(QObject):
+    """Tab leaves every table and list (the arrow keys move inside them); Qt's default
+    keeps Tab moving between cells, so keyboard users could not get out."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt)
+        if event.type() == QEvent.Type.Polish and isinstance(watched, QAbstractItemView):
+            watched.setTabKeyNavigation(False)
+        return False
 
 
 def apply_style(app: QApplication) -> None:
     app.setStyle("Fusion")
-    palette = app.palette()
-    palette.setColor(QPalette.ColorRole.Highlight, QColor("#cfe3e4"))
-    palette.setColor(QPalette.ColorRole.HighlightedText, QColor("#111827"))
+    palette = QPalette()
+    for role, colour in _PALETTE.items():
+        palette.setColor(role, QColor(colour))
+    for role in _DISABLED:
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#9ca3af"))
     app.setPalette(palette)
+    if not any(isinstance(f, _TablesLetTabThrough) for f in app.children()):
+        app.installEventFilter(_TablesLetTabThrough(app))
     font = QFont(app.font())
     if font.pointSizeF() < 10:
         font.setPointSizeF(10)

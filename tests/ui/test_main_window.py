@@ -11,7 +11,7 @@ from relations_desktop.core.errors import InvalidInput
 from relations_desktop.core.services import StoreService
 from relations_desktop.paths import STORE_ENV
 from relations_desktop.ui.app import run_gui
-from relations_desktop.ui.dialogs.create_store import CreateStoreDialog
+from relations_desktop.ui.dialogs.first_run import FirstRunWizard
 from relations_desktop.ui.dialogs.new_passphrase import NewPassphraseDialog
 from relations_desktop.ui.tasks import TaskRunner
 from relations_desktop.ui.workspace import PARTICIPANTS, SEARCH, SESSIONS
@@ -83,7 +83,7 @@ def test_run_gui_opens_the_first_run_dialog(qtbot, monkeypatch, tmp_path: Path) 
     seen: list[str] = []
 
     def quit_from_dialog() -> None:
-        dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, CreateStoreDialog))
+        dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, FirstRunWizard))
         seen.append(dialog.windowTitle())
         dialog.reject()
 

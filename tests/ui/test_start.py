@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from relations_desktop.core.services import StoreService
 from relations_desktop.paths import STORE_ENV, default_store_dir
 from relations_desktop.ui.app import AppController
-from relations_desktop.ui.dialogs.create_store import CreateStoreDialog
+from relations_desktop.ui.dialogs.first_run import SAMPLE, TEAM, FirstRunWizard
 from relations_desktop.ui.dialogs.unlock import UnlockDialog
 from relations_desktop.ui.main_window import MainWindow
 from relations_desktop.ui.tasks import TaskRunner
@@ -41,31 +41,38 @@ def test_store_folder_comes_from_the_environment(monkeypatch, tmp_path: Path) ->
 
 def test_first_run_creates_the_store(qtbot, controller: AppController, store_dir: Path) -> None:
     controller.start()
-    dialog = controller.dialog
-    assert isinstance(dialog, CreateStoreDialog)
-    qtbot.keyClicks(dialog.researcher, "Mhairi")
+    wizard = controller.dialog
+    assert isinstance(wizard, FirstRunWizard)
+    _click(qtbot, wizard.next_button)  # past the welcome
+    page = wizard.store
+    qtbot.keyClicks(page.researcher, "Mhairi")
 
     # Mismatch: refused with a message, nothing created.
-    qtbot.keyClicks(dialog.passphrases.first, STRONG)
-    qtbot.keyClicks(dialog.passphrases.second, STRONG + "x")
-    _click(qtbot, dialog.create_button)
-    assert "not the same" in dialog.message.text()
+    qtbot.keyClicks(page.passphrases.first, STRONG)
+    qtbot.keyClicks(page.passphrases.second, STRONG + "x")
+    _click(qtbot, wizard.next_button)
+    assert "not the same" in page.message.text()
     assert not store_dir.exists()
 
     # Weak: the meter says so while typing, and it is refused.
-    dialog.passphrases.clear()
-    qtbot.keyClicks(dialog.passphrases.first, "password1")
-    assert "weak" in dialog.passphrases.meter.label.text().lower()
-    qtbot.keyClicks(dialog.passphrases.second, "password1")
-    _click(qtbot, dialog.create_button)
-    assert "too weak" in dialog.message.text()
+    page.passphrases.clear()
+    qtbot.keyClicks(page.passphrases.first, "password1")
+    assert "weak" in page.passphrases.meter.label.text().lower()
+    qtbot.keyClicks(page.passphrases.second, "password1")
+    _click(qtbot, wizard.next_button)
+    assert "too weak" in page.message.text()
     assert not store_dir.exists()
 
-    dialog.passphrases.clear()
-    qtbot.keyClicks(dialog.passphrases.first, STRONG)
-    qtbot.keyClicks(dialog.passphrases.second, STRONG)
-    assert dialog.passphrases.meter.strength.acceptable
-    _click(qtbot, dialog.create_button)
+    page.passphrases.clear()
+    qtbot.keyClicks(page.passphrases.first, STRONG)
+    qtbot.keyClicks(page.passphrases.second, STRONG)
+    assert page.passphrases.meter.strength.acceptable
+    _click(qtbot, wizard.next_button)
+    qtbot.waitUntil(lambda: wizard.page == TEAM, timeout=5000)
+    _click(qtbot, wizard.next_button)  # "Later": this makes the store
+    qtbot.waitUntil(lambda: wizard.page == SAMPLE, timeout=10000)
+    wizard.sample_page.add_sample.setChecked(False)
+    _click(qtbot, wizard.next_button)
     qtbot.waitUntil(lambda: controller.window is not None, timeout=5000)
     assert (store_dir / "vault.json").exists()
     assert isinstance(controller.window, MainWindow)

@@ -1,37 +1,54 @@
-"""Settings kept in the store: auto-lock time; the speech model, language and glossary."""
+"""Settings, in one place: speech model, recording, security (auto-lock, passphrase),
+glossary, sync targets and the team roster, one tab each.
+
+Save stores the first four tabs together (checked first: a bad model folder changes
+nothing). The sync targets and the team roster are the Team page's own panels, whose
+every action takes effect at once, as it does there.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QListWidget,
     QPushButton,
-    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from relations_desktop.core.audio.devices import AudioBackend
+from relations_desktop.core.records import StoreInfo
 from relations_desktop.core.services import StoreService
 from relations_desktop.core.transcription.model_files import DEFAULT_MODEL_NAME
 from relations_desktop.core.transcription.model_files import choose as choose_model
+from relations_desktop.ui.dialogs.new_passphrase import NewPassphraseDialog
+from relations_desktop.ui.dialogs.settings_pages import (
+    GlossaryTab,
+    RecordingSettings,
+    RecordingTab,
+    SecurityTab,
+    SpeechTab,
+    embedded,
+    hint,
+    load_recording_settings,
+    recovery_text,
+)
+from relations_desktop.ui.page_slots import call_if_any
+from relations_desktop.ui.sync_background import BackgroundSync
 from relations_desktop.ui.tasks import TaskRunner, describe
+from relations_desktop.ui.views.recording import DEVICE_SETTING
+from relations_desktop.ui.views.sync_targets import SyncTargetsPanel
+from relations_desktop.ui.views.team_roster import TeamRosterView
 from relations_desktop.ui.widgets.message import MessageLabel
 
 AUTO_LOCK_SETTING = "auto_lock_minutes"
-MIN_AUTO_LOCK, MAX_AUTO_LOCK = 1, 240
-LANGUAGES = ("en", "cy", "gd", "ga", "pl", "ro", "ur", "pa", "ar", "fr", "de", "es")
+SPEECH_TAB, RECORDING_TAB, SECURITY_TAB, GLOSSARY_TAB, SYNC_TAB, ROSTER_TAB = range(6)
 
 FolderChooser = Callable[[QWidget], str]
 
@@ -61,8 +78,11 @@ def save_settings(
     language: str,
     added: list[str],
     removed: list[str],
+    device: str | None = None,
 ) -> None:
-    """Everything at once, checked first: a bad model folder changes nothing."""
+    """Everything at once, checked first: a bad model folder changes nothing.
+
+    ``device`` is the microphone ("" = the system default; None leaves it as it is)."""
     transcription = service.transcription
     choose_model(model_dir or None)  # a folder that is not a model: refused, nothing changed
     transcription.set_language(language)
@@ -72,11 +92,15 @@ def save_settings(
         transcription.remove_term(term)
     if added:
         transcription.add_terms(added)
+    if device is not None:
+        service.set_setting(DEVICE_SETTING, device)
     service.set_setting(AUTO_LOCK_SETTING, minutes)
 
 
 class SettingsDialog(QDialog):
     auto_lock_changed = Signal(int)  # minutes, after it was stored
+    status_message = Signal(str)
+    team_page_requested = Signal()  # "Open the Team page" (no sync running to show here)
 
     def __init__(
         self,
@@ -86,6 +110,8 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
         *,
         choose_folder: FolderChooser = choose_model_folder,
+        audio_backend: AudioBackend | None = None,
+        sync: BackgroundSync | None = None,
     ) -> None:
         super().__init__(parent)
         self.service = service
@@ -93,94 +119,113 @@ class SettingsDialog(QDialog):
         self.choose_folder = choose_folder
         self.model_dir = ""
         self._loaded_terms: list[str] = []
+        self.passphrase_dialog: NewPassphraseDialog | None = None
         self.setWindowTitle("Settings")
         self.setMinimumWidth(560)
+        self.resize(900, 600)
 
-        self.auto_lock = QSpinBox(self)
-        self.auto_lock.setRange(MIN_AUTO_LOCK, MAX_AUTO_LOCK)
-        self.auto_lock.setSuffix(" minutes")
-        self.auto_lock.setValue(auto_lock_minutes)
-        self.auto_lock.setAccessibleName("Lock after idle time")
-        general = QWidget(self)
-        general_form = QFormLayout(general)
-        general_form.addRow("Lock after:", self.auto_lock)
-        general_form.addRow(
-            "",
-            _hint(
-                "The window locks itself after this long without keyboard "
-                "or mouse use. A recording goes on while locked."
-            ),
-        )
-
-        self.model_label = QLabel(DEFAULT_MODEL_NAME, self)
-        self.model_label.setWordWrap(True)
-        choose = QPushButton("Choose folder…", self)
-        choose.setAccessibleName("Choose a speech model folder")
-        choose.clicked.connect(self._choose_model)
-        self.default_button = QPushButton("Use the embedded model", self)
+        self.speech = SpeechTab(self)
+        self.recording = RecordingTab(self)
+        self.security = SecurityTab(auto_lock_minutes, self)
+        self.glossary_tab = GlossaryTab(self)
+        # The names the rest of the app and the tests use.
+        self.model_label, self.default_button = self.speech.model_label, self.speech.default_button
+        self.language = self.speech.language
+        self.auto_lock = self.security.auto_lock
+        self.glossary, self.new_term = self.glossary_tab.glossary, self.glossary_tab.new_term
+        self.speech.choose_button.clicked.connect(self._choose_model)
         self.default_button.clicked.connect(lambda: self._set_model(""))
-        model_row = QHBoxLayout()
-        model_row.addWidget(self.model_label, 1)
-        model_row.addWidget(choose)
-        model_row.addWidget(self.default_button)
-        self.language = QComboBox(self)
-        self.language.setEditable(True)
-        self.language.addItems(LANGUAGES)
-        self.language.setAccessibleName("Transcription language")
-        self.glossary = QListWidget(self)
-        self.glossary.setAccessibleName("Glossary")
-        self.new_term = QLineEdit(self)
-        self.new_term.setPlaceholderText("A name or term, e.g. kinship care")
-        self.new_term.setAccessibleName("New glossary term")
+        self.glossary_tab.add_button.clicked.connect(self._add_term)
+        self.glossary_tab.remove_button.clicked.connect(self._remove_term)
         self.new_term.returnPressed.connect(self._add_term)
-        add = QPushButton("Add", self)
-        add.clicked.connect(self._add_term)
-        remove = QPushButton("Remove", self)
-        remove.clicked.connect(self._remove_term)
-        term_row = QHBoxLayout()
-        term_row.addWidget(self.new_term, 1)
-        term_row.addWidget(add)
-        term_row.addWidget(remove)
-        speech = QWidget(self)
-        speech_form = QFormLayout(speech)
-        speech_form.addRow("Speech model:", model_row)
-        speech_form.addRow(
-            "",
-            _hint(
-                "Any CTranslate2 Whisper model folder (for example a larger "
-                "model copied from a USB stick). Nothing is downloaded."
-            ),
+        self.security.passphrase_button.clicked.connect(self.change_passphrase)
+
+        self.roster = TeamRosterView(service, runner, self)
+        self.roster.status_message.connect(self.status_message)
+        roster_tab = embedded(
+            self.roster,
+            "The same as Team → Keys & roster (Ctrl+9): every change here takes effect at once.",
+            self,
         )
-        speech_form.addRow("Language:", self.language)
-        speech_form.addRow("Glossary:", self.glossary)
-        speech_form.addRow("", term_row)
-        speech_form.addRow(
-            "",
-            _hint(
-                "Names and words of the study, given to the model as hints. "
-                "They help larger models; see docs/benchmarks.md."
-            ),
-        )
+        self.sync_panel: SyncTargetsPanel | None = None
+        sync_tab = self._sync_tab(sync)
 
         self.tabs = QTabWidget(self)
-        self.tabs.addTab(general, "General")
-        self.tabs.addTab(speech, "Transcription")
+        self.tabs.setAccessibleName("Settings sections")
+        for widget, title in (
+            (self.speech, "Speech model"),
+            (self.recording, "Recording"),
+            (self.security, "Security"),
+            (self.glossary_tab, "Glossary"),
+            (sync_tab, "Sync targets"),
+            (roster_tab, "Team roster"),
+        ):
+            self.tabs.addTab(widget, title)
+        self.tabs.currentChanged.connect(self._tab_shown)
         self.message = MessageLabel(self)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
         )
+        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setAccessibleName("Save settings")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName("Cancel")
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
-        layout.addWidget(self.tabs)
+        layout.addWidget(self.tabs, 1)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
-        self.runner.submit(
+        runner.submit(
             load_speech_settings, service, on_result=self._loaded, on_error=self._failed, owner=self
         )
+        runner.submit(
+            load_recording_settings,
+            service,
+            audio_backend,
+            on_result=self._devices_loaded,
+            on_error=self._failed,
+            owner=self,
+        )
+        runner.submit(service.info, on_result=self._info, owner=self)
 
-    # ------------------------------------------------------------------ speech
+    def _sync_tab(self, sync: BackgroundSync | None) -> QWidget:
+        if sync is not None and not sync.stopped:
+            panel = SyncTargetsPanel(self.service, self.runner, sync, self)
+            panel.status_message.connect(self.status_message)
+            self.sync_panel = panel
+            return embedded(
+                panel,
+                "Where sealed bundles go, as under Team → Outbox: every change here takes "
+                "effect at once.",
+                self,
+                grow=False,
+            )
+        tab = QWidget(self)
+        button = QPushButton("Open the Team page", tab)
+        button.setAccessibleName("Open the Team page")
+        button.setAutoDefault(False)
+        button.clicked.connect(self._open_team_page)
+        layout = QVBoxLayout(tab)
+        layout.addWidget(hint("Sync targets are set on the Team page, under the outbox.", tab))
+        layout.addWidget(button)
+        layout.addStretch(1)
+        return tab
+
+    def show_tab(self, tab: int) -> None:
+        self.tabs.setCurrentIndex(tab)
+
+    def _tab_shown(self, tab: int) -> None:
+        if tab == SYNC_TAB:
+            call_if_any(self.sync_panel, "refresh")
+        elif tab == ROSTER_TAB:
+            self.roster.refresh()
+
+    def _open_team_page(self) -> None:
+        self.team_page_requested.emit()
+        self.reject()
+
+    # ---------------------------------------------------------------- loading
     def _loaded(self, settings: SpeechSettings) -> None:
         self._set_model(settings.model_dir)
         self.language.setCurrentText(settings.language)
@@ -188,6 +233,13 @@ class SettingsDialog(QDialog):
         self.glossary.clear()
         self.glossary.addItems(settings.glossary)
 
+    def _devices_loaded(self, settings: RecordingSettings) -> None:
+        self.recording.show_devices(settings)
+
+    def _info(self, info: StoreInfo) -> None:
+        self.security.recovery.setText(recovery_text(info.recovery_recipient))
+
+    # ------------------------------------------------------------------ speech
     def _choose_model(self) -> None:
         folder = self.choose_folder(self)
         if folder:
@@ -211,6 +263,18 @@ class SettingsDialog(QDialog):
     def terms(self) -> list[str]:
         return [self.glossary.item(i).text() for i in range(self.glossary.count())]
 
+    # --------------------------------------------------------------- security
+    def change_passphrase(self) -> None:
+        dialog = NewPassphraseDialog(self.service, self.runner, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self._passphrase_changed)
+        self.passphrase_dialog = dialog
+        dialog.open()
+
+    def _passphrase_changed(self) -> None:
+        self.message.show_info("The passphrase was changed.")
+        self.status_message.emit("The passphrase was changed")
+
     # -------------------------------------------------------------------- save
     def submit(self) -> None:
         minutes = self.auto_lock.value()
@@ -225,6 +289,7 @@ class SettingsDialog(QDialog):
             self.language.currentText(),
             added,
             removed,
+            self.recording.chosen(),
             on_result=lambda _r: self._saved(minutes),
             on_error=self._failed,
             owner=self,
@@ -236,10 +301,3 @@ class SettingsDialog(QDialog):
 
     def _failed(self, error: BaseException) -> None:
         self.message.show_error(describe(error))
-
-
-def _hint(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setObjectName("hint")
-    label.setWordWrap(True)
-    return label

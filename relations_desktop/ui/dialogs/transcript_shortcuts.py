@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QKeySequenceEdit,
     QLabel,
+    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -51,6 +52,9 @@ class ShortcutsDialog(QDialog):
             edit = QKeySequenceEdit(QKeySequence(mapping.get(action, "")), self)
             edit.setMaximumSequenceLength(1)
             edit.setAccessibleName(label)
+            inner = edit.findChild(QLineEdit)  # the field that takes the focus
+            if inner is not None:
+                inner.setAccessibleName(label)
             form.addRow(label, edit)
             self.edits[action] = edit
         self.message = MessageLabel(self)

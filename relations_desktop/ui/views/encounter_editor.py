@@ -246,6 +246,7 @@ class EncounterEditor(QDialog):
         self.participants.itemChanged.connect(lambda _item: self._show_consent())
         self.consent = consent_view(self, "Tick who takes part to see their consent.")
         self.summary = QPlainTextEdit(self)
+        self.summary.setTabChangesFocus(True)
         self.summary.setAccessibleName("Summary")
         self.summary.setPlaceholderText("A line or two about the session (optional)")
         self.summary.setMaximumHeight(90)

@@ -155,6 +155,7 @@ class NoteEditor(QWidget):
         self.people.changed.connect(self._meta_edited)
         self.notice = MessageLabel(self)
         self.body = QPlainTextEdit(self)
+        self.body.setTabChangesFocus(True)  # Tab moves on; no keyboard trap
         self.body.setAccessibleName("Note text")
         self.body.setObjectName("noteBody")
         self.body.setPlaceholderText(
