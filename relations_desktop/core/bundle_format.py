@@ -69,8 +69,8 @@ def parse_manifest(data: bytes) -> dict[str, Any]:
     """The manifest, with every promise it makes checked against the limits."""
     try:
         document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise refuse("the manifest is not valid JSON") from None
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise refuse("the manifest is not valid JSON this app can read") from None
     if not isinstance(document, dict) or document.get("format") != BUNDLE_FORMAT:
         raise refuse("the manifest is not a Relations bundle manifest")
     if document.get("schema_revision") != SCHEMA_REVISION:

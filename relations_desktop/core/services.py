@@ -167,9 +167,13 @@ class StoreService:
             lock.release()
             raise
         method = "recovery-identity" if recovery_identity is not None else "passphrase"
-        service.audit("store_unlocked", "store", key.store_id, method=method)
-        service.recordings.recover_interrupted()
-        service.transcription.requeue_interrupted()
+        try:
+            service.audit("store_unlocked", "store", key.store_id, method=method)
+            service.recordings.recover_interrupted()
+            service.transcription.requeue_interrupted()
+        except BaseException:
+            service.close()  # e.g. a full disk: let go of the store, so a retry can open it
+            raise
         return service
 
     def _attach(self, key: vault.DataKey) -> None:

@@ -591,7 +591,7 @@ def _parse_roster(data: bytes) -> dict[str, Any]:
     """The roster document, every field checked; a clear refusal otherwise."""
     try:
         document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # incl. huge integers
         raise InvalidInput("The roster file is not valid JSON; nothing was imported.") from None
     if not isinstance(document, dict) or document.get("format") != ROSTER_FORMAT:
         raise InvalidInput("The file is not a Relations Desktop team roster; nothing was imported.")

@@ -40,6 +40,9 @@ class AudioFileInfo:
     codec: str
 
 
+MAX_SAMPLE_RATE = 384_000  # the highest rate audio interfaces record at; FLAC's limit is 655,350
+
+
 def probe(path: Path) -> AudioFileInfo:
     """What an import would read; a clear InvalidInput for anything that is not audio."""
     try:
@@ -54,6 +57,11 @@ def probe(path: Path) -> AudioFileInfo:
             rate = int(stream.codec_context.sample_rate or stream.rate or 0)
             if rate <= 0:
                 raise InvalidInput(f"{path.name} has no sample rate; it cannot be imported.")
+            if rate > MAX_SAMPLE_RATE:
+                raise InvalidInput(
+                    f"{path.name} claims {rate} samples a second, more than any recorder "
+                    "makes; it is damaged or not audio. Nothing was stored."
+                )
             return AudioFileInfo(rate, duration, str(stream.codec_context.name))
     except FileNotFoundError as exc:
         raise InvalidInput(f"{path} does not exist.") from exc
@@ -178,4 +186,9 @@ def _audio_stream(container: av.container.InputContainer, path: Path) -> av.Audi
         raise InvalidInput(
             f"{path.name} is not an audio file (it has no audio in it); nothing was stored."
         )
-    return streams[0]
+    stream = streams[0]
+    if stream.codec_context is None:  # a format tag no decoder knows
+        raise InvalidInput(
+            f"{path.name} holds audio in a format this app cannot decode; nothing was stored."
+        )
+    return stream

@@ -116,6 +116,8 @@ def parse_template(raw: bytes | str, *, source: str = "the template") -> FormTem
         ) from None
     except RecursionError:
         raise InvalidInput(f"{source} is nested too deeply to be a consent form.") from None
+    except ValueError as exc:  # e.g. an integer longer than Python will convert
+        raise InvalidInput(f"{source} is not JSON this app can read ({exc}).") from None
     return template_from_json(data, source=source)
 
 

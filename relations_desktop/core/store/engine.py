@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 
-from relations_desktop.core.errors import StoreDamaged
+from relations_desktop.core.errors import RelationsError, StoreDamaged
 
 DB_FILE = "store.db"
 # Above this size the full HMAC check at open would make unlocking slow; such stores are
@@ -77,4 +78,27 @@ def verify_readable(engine: Engine, db_path: Path) -> None:
                 if problems:
                     raise StoreDamaged(DAMAGED)
     except DBAPIError as exc:
+        if _out_of_space(exc, db_path):
+            raise RelationsError(DISK_FULL) from exc
         raise StoreDamaged(DAMAGED) from exc
+
+
+DISK_FULL = (
+    "The disk holding the store is full, so the store cannot be opened: free some space "
+    "and unlock again. Nothing was changed; the store itself is intact."
+)
+LOW_SPACE_BYTES = 1024 * 1024
+
+
+def _out_of_space(exc: DBAPIError, db_path: Path) -> bool:
+    """SQLite reports no room for its -shm/-wal files as an I/O error; with (almost) no
+    free space that is a full disk, not damage — restoring a backup would lose work."""
+    message = str(exc.orig).lower()
+    if "full" in message:
+        return True
+    if "disk i/o error" not in message and "unable to open" not in message:
+        return False
+    try:
+        return shutil.disk_usage(db_path.parent).free < LOW_SPACE_BYTES
+    except OSError:
+        return False
