@@ -14,6 +14,7 @@ transaction is committed only when the whole bundle checked out.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import uuid
@@ -183,6 +184,7 @@ class BundleService:
         in_outbox = out is None
         if out is None:
             make_private_dir(self.outbox_dir)
+            _remove_stale_partials(self.outbox_dir)
             target = self.outbox_dir / f"{bundle_id}.age"
         else:
             target = out.expanduser()
@@ -352,3 +354,12 @@ def _checked(
         yield name, data
         if progress is not None:
             progress(done / len(expected))
+
+
+def _remove_stale_partials(outbox: Path) -> None:
+    """A seal into the outbox killed mid-way leaves ``.<id>.age.partial``; each seal has a
+    new id, so nothing would ever finish or reuse it. One process holds the store and
+    seals one at a time, so any partial here now is stale."""
+    for partial in outbox.glob(".*.age.partial"):
+        with contextlib.suppress(OSError):
+            partial.unlink()

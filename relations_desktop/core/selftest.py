@@ -91,6 +91,7 @@ class _Run:
         self.field: StoreService | None = None  # a researcher's store, with the sample
         self.team: StoreService | None = None  # the team's store, which opens the bundle
         self.sample_recording = ""
+        self.sample_session = ""
         self.bundle = folder / "self-test.bundle"
 
     def steps(self) -> list[tuple[str, Callable[[], str]]]:
@@ -157,6 +158,7 @@ class _Run:
         got = add_sample_session(field_store)
         recording = field_store.recordings.get(got.recording_id)
         self.sample_recording = got.recording_id
+        self.sample_session = got.encounter_id
         return f"{recording.duration_seconds:.1f} s of audio, {len(got.jotting_ids)} jottings"
 
     def transcribe(self) -> str:
@@ -173,7 +175,8 @@ class _Run:
 
     def seal(self) -> str:
         field_store, _ = self._stores()
-        sealed = field_store.bundles.seal(self.bundle, with_audio=True)
+        # Named: a bundle of "everything" leaves the (fictional) sample session home.
+        sealed = field_store.bundles.seal(self.bundle, [self.sample_session], with_audio=True)
         return f"{sealed.size} bytes for {sealed.recipients} recipients"
 
     def open_bundle(self) -> str:

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -48,6 +49,9 @@ MAX_ITERATIONS = 16
 MAX_VAULT_BYTES = 64 * 1024
 
 
+_KDF_LOCK = threading.Lock()
+
+
 @dataclass(frozen=True)
 class KdfParams:
     """Argon2id parameters, kept in the vault so later versions can raise them."""
@@ -73,7 +77,10 @@ class KdfParams:
             lanes=self.lanes,
             memory_cost=self.memory_kib,
         )
-        return kdf.derive(passphrase.encode("utf-8"))
+        # One derivation at a time: two in parallel threads were seen to hang or run out
+        # of memory in cryptography's Argon2id (tests/faults found it).
+        with _KDF_LOCK:
+            return kdf.derive(passphrase.encode("utf-8"))
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -200,3 +200,18 @@ def test_entries_are_made_while_age_writes_not_before(
     )
     assert len(sizes) > 5 and -1 not in sizes
     assert sizes[-1] > sizes[0]
+
+
+def test_a_seal_into_the_outbox_clears_partials_a_killed_seal_left(
+    service: StoreService, tmp_path: Path
+) -> None:
+    _visit(service, tmp_path, "Kitchen")
+    outbox = service.store_dir / "outbox"
+    outbox.mkdir(mode=0o700, exist_ok=True)
+    stale = outbox / ".0b1e5a1e-dead-4bad-beef-000000000000.age.partial"
+    stale.write_bytes(b"half a bundle")
+    keep = outbox / "notes.txt"  # not ours to touch
+    keep.write_text("x")
+    sealed = service.bundles.seal()
+    assert not stale.exists() and keep.exists()
+    assert Path(sealed.path).is_file()
