@@ -77,16 +77,20 @@ def test_open_dialogs_are_closed_on_lock(
 def test_auto_lock_after_idle_time(
     qtbot, make_window: WindowFactory, service: StoreService, runner: TaskRunner, sample
 ) -> None:
-    window = make_window(FAST.__class__(idle_ms=300, autosave_debounce_ms=150, autosave_max_ms=400))
+    # 1.5 s idle: long enough that a busy CI machine opens the window and loads the note
+    # before it locks (300 ms was not), short enough to wait for.
+    window = make_window(
+        FAST.__class__(idle_ms=1500, autosave_debounce_ms=150, autosave_max_ms=400)
+    )
     editor = window.workspace.sessions.note_editor
     qtbot.waitUntil(lambda: editor.note is not None, timeout=3000)
     # Typing keeps it open past the interval...
-    for _ in range(6):
+    for _ in range(20):
         qtbot.keyClicks(editor.body, "x")
         qtbot.wait(100)
     assert not window.is_locked
     # ...doing nothing locks it.
-    qtbot.waitUntil(lambda: window.is_locked, timeout=3000)
+    qtbot.waitUntil(lambda: window.is_locked, timeout=6000)
     runner.wait_idle()
     assert service.is_locked
     _assert_nothing_shown(window)
